@@ -1,0 +1,167 @@
+//! Command-line interface: `serve` (default), `migrate`, `doctor`.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "amarktai",
+    version,
+    about = "Amarktai trading-bot platform API server"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the HTTP server (the default).
+    Serve,
+    /// Apply database migrations / indexes and exit.
+    Migrate,
+    /// Check configuration, secrets, database and port; exit 0 only when healthy.
+    Doctor,
+}
+
+/// Initialises logging: JSON lines in production, human-readable in development.
+pub fn init_tracing(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| {
+        EnvFilter::new(format!(
+            "{},sqlx=warn,mongodb=warn,hyper=warn",
+            config.log_level
+        ))
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(true);
+    let _ = match config.log_format {
+        crate::config::LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init(),
+        crate::config::LogFormat::Pretty => builder.compact().try_init(),
+    };
+}
+
+/// Applies migrations on the configured store.
+pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let store = crate::store::connect_with(config, config.db_connect_attempts, false).await?;
+    store.admin.migrate().await?;
+    println!("migrations applied on {}", store.engine());
+    store.admin.close().await;
+    Ok(())
+}
+
+struct Doctor {
+    failures: u32,
+}
+
+impl Doctor {
+    fn check(&mut self, name: &str, result: Result<String, String>) {
+        match result {
+            Ok(detail) => println!("[ok]   {name}: {detail}"),
+            Err(detail) => {
+                self.failures += 1;
+                println!("[FAIL] {name}: {detail}");
+            }
+        }
+    }
+}
+
+/// Runs every check, printing one line each; exit code 0 only when all pass.
+pub async fn doctor() -> ExitCode {
+    let mut doctor = Doctor { failures: 0 };
+    let config = match Config::from_env() {
+        Ok(config) => {
+            doctor.check(
+                "config",
+                Ok(format!("valid ({} environment)", config.env.as_str())),
+            );
+            config
+        }
+        Err(e) => {
+            doctor.check("config", Err(e.0));
+            println!("1 check failed");
+            return ExitCode::FAILURE;
+        }
+    };
+    let issues = config.readiness_issues();
+    doctor.check(
+        "secrets",
+        if issues.is_empty() {
+            Ok("JWT secret and encryption key sane".into())
+        } else {
+            Err(issues.join("; "))
+        },
+    );
+    let store = crate::store::connect_with(&config, 1, false).await;
+    match &store {
+        Ok(store) => {
+            doctor.check("database", Ok(format!("{} reachable", store.engine())));
+            let applied = store.admin.migrations_applied().await;
+            doctor.check(
+                "migrations",
+                match applied {
+                    Ok(true) => Ok("applied".into()),
+                    Ok(false) => Err("not applied; run `amarktai migrate` (the server also applies them at start)".into()),
+                    Err(e) => Err(e.to_string()),
+                },
+            );
+        }
+        Err(e) => {
+            doctor.check(
+                "database",
+                Err(format!("{} not reachable: {e}", config.storage_engine())),
+            );
+        }
+    }
+    let addr = format!("{}:{}", config.host, config.port);
+    doctor.check(
+        "port",
+        match TcpListener::bind(&addr).await {
+            Ok(_) => Ok(format!("{addr} is free")),
+            Err(e) => Err(format!("{addr} cannot be bound: {e}")),
+        },
+    );
+    if let Ok(store) = store {
+        doctor.check("test start", test_start(config, store).await);
+    }
+    if doctor.failures == 0 {
+        println!("all checks passed");
+        ExitCode::SUCCESS
+    } else {
+        println!("{} check(s) failed", doctor.failures);
+        ExitCode::FAILURE
+    }
+}
+
+/// Starts the app on a loopback ephemeral port and asks `/api/health/ping`.
+async fn test_start(config: Config, store: crate::store::Store) -> Result<String, String> {
+    let state = crate::state::AppState::new(config, store);
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let addr: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
+    let shutdown = state.shutdown.clone();
+    let server = tokio::spawn(crate::serve(
+        listener,
+        crate::build_app(state),
+        shutdown.clone(),
+    ));
+    let result = reqwest::get(format!("http://{addr}/api/health/ping")).await;
+    shutdown.cancel();
+    let _ = server.await;
+    match result {
+        Ok(resp) if resp.status().is_success() => Ok("/api/health/ping answered 200".into()),
+        Ok(resp) => Err(format!("/api/health/ping answered {}", resp.status())),
+        Err(e) => Err(format!("request failed: {e}")),
+    }
+}

@@ -1,0 +1,528 @@
+//! Typed configuration: every environment variable is read once, here, and validated at boot.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use rand::RngCore;
+
+/// A value that must never appear in logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Self {
+        Self(value)
+    }
+    /// Access the secret value. Named loudly so reviews notice every use.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Deployment environment; `production` turns on the strict checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+impl Environment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Development => "development",
+            Environment::Production => "production",
+        }
+    }
+}
+
+/// Feature flags of SPEC §9; all off by default except the bodyguard switch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeatureFlags {
+    pub enable_trading: bool,
+    pub enable_autopilot: bool,
+    pub enable_schedulers: bool,
+    pub disable_ai_bodyguard: bool,
+    pub enable_live_trading: bool,
+    pub enable_realtime: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// Where the JWT secret came from; a generated one is reported at boot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretSource {
+    Env,
+    GeneratedDevFile,
+}
+
+#[derive(Debug, Clone)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+    pub per_user_per_min: u32,
+    pub per_user_burst: u32,
+    pub per_ip_per_min: u32,
+    pub per_ip_burst: u32,
+    pub login_attempts: u32,
+    pub login_window_seconds: u64,
+    pub login_block_seconds: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub env: Environment,
+    pub host: String,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    pub mongodb_url: Option<Secret<String>>,
+    pub mongodb_db: String,
+    pub db_timeout_ms: u64,
+    pub db_connect_attempts: u32,
+    pub jwt_secret: Secret<String>,
+    pub jwt_secret_source: SecretSource,
+    pub access_token_expires_min: i64,
+    pub refresh_token_expires_days: i64,
+    pub api_key_encryption_key: Option<Secret<[u8; 32]>>,
+    pub cors_origins: Vec<String>,
+    pub request_size_limit_bytes: usize,
+    pub request_timeout_seconds: u64,
+    pub metrics_token: Option<Secret<String>>,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    pub trust_proxy: bool,
+    pub rate_limit: RateLimitConfig,
+    pub invite_code: Option<Secret<String>>,
+    pub require_approval: bool,
+    pub flags: FeatureFlags,
+    pub enable_docs: bool,
+    pub openai_api_key: Option<Secret<String>>,
+}
+
+/// A configuration error: one line naming the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Parses `1|true|yes|on` (any case) as true, `0|false|no|off|""` as false.
+pub fn parse_flag(name: &str, raw: Option<String>) -> Result<bool, ConfigError> {
+    match raw.map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(false),
+        Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
+        Some(v) if matches!(v.as_str(), "" | "0" | "false" | "no" | "off") => Ok(false),
+        Some(v) => Err(ConfigError(format!(
+            "{name} must be one of 1/0, true/false, yes/no, on/off (got {v:?})"
+        ))),
+    }
+}
+
+fn non_empty(lookup: Lookup, name: &str) -> Option<String> {
+    lookup(name)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+fn number<T: std::str::FromStr + PartialOrd + fmt::Display + Copy>(
+    lookup: Lookup,
+    name: &str,
+    default: T,
+    min: T,
+    max: T,
+) -> Result<T, ConfigError> {
+    let Some(raw) = non_empty(lookup, name) else {
+        return Ok(default);
+    };
+    let value: T = raw
+        .parse()
+        .map_err(|_| ConfigError(format!("{name} must be a number (got {raw:?})")))?;
+    if value < min || value > max {
+        return Err(ConfigError(format!(
+            "{name} must be between {min} and {max} (got {value})"
+        )));
+    }
+    Ok(value)
+}
+
+fn flag_default(lookup: Lookup, name: &str, default: bool) -> Result<bool, ConfigError> {
+    match non_empty(lookup, name) {
+        None => Ok(default),
+        raw => parse_flag(name, raw),
+    }
+}
+
+/// `CORS_ORIGINS` accepts a comma list or a JSON array; `*` is refused (we send credentials).
+fn parse_cors(raw: Option<String>) -> Result<Vec<String>, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(vec![
+            "http://localhost:3000".into(),
+            "http://localhost:8000".into(),
+        ]);
+    };
+    let items: Vec<String> = if raw.trim_start().starts_with('[') {
+        serde_json::from_str(&raw).map_err(|_| {
+            ConfigError("CORS_ORIGINS must be a comma list or a JSON array of origins".into())
+        })?
+    } else {
+        raw.split(',').map(|s| s.trim().to_string()).collect()
+    };
+    let items: Vec<String> = items
+        .into_iter()
+        .map(|s| s.trim().trim_end_matches('/').to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    for origin in &items {
+        if origin == "*" {
+            return Err(ConfigError(
+                "CORS_ORIGINS must list explicit origins; `*` is not allowed with credentials"
+                    .into(),
+            ));
+        }
+        if !(origin.starts_with("http://") || origin.starts_with("https://")) {
+            return Err(ConfigError(format!(
+                "CORS_ORIGINS entry {origin:?} must start with http:// or https://"
+            )));
+        }
+    }
+    Ok(items)
+}
+
+fn parse_encryption_key(raw: &str) -> Result<[u8; 32], ConfigError> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(raw.trim())
+        .map_err(|_| ConfigError("API_KEY_ENCRYPTION_KEY must be base64 of 32 bytes".into()))?;
+    bytes
+        .try_into()
+        .map_err(|_| ConfigError("API_KEY_ENCRYPTION_KEY must decode to exactly 32 bytes".into()))
+}
+
+/// Placeholder values copied from examples are as bad as no secret at all.
+pub fn is_placeholder_secret(secret: &str) -> bool {
+    let lower = secret.to_ascii_lowercase();
+    [
+        "change-me",
+        "changeme",
+        "your-secret",
+        "your_secret",
+        "secret-key",
+        "placeholder",
+        "example",
+    ]
+    .iter()
+    .any(|p| lower.contains(p))
+}
+
+impl Config {
+    /// Loads `.env` (if present) and then the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    /// Builds a config from an explicit map (tests) layered on nothing else.
+    pub fn from_map(map: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        Self::from_lookup(&|name| map.get(name).cloned())
+    }
+
+    pub fn from_lookup(lookup: Lookup) -> Result<Self, ConfigError> {
+        let env = match non_empty(lookup, "ENV")
+            .map(|v| v.to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("local") | Some("development") | Some("dev") | Some("test") => {
+                Environment::Development
+            }
+            Some("production") | Some("prod") => Environment::Production,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "ENV must be local, development, test or production (got {other:?})"
+                )))
+            }
+        };
+        let data_dir =
+            PathBuf::from(non_empty(lookup, "DATA_DIR").unwrap_or_else(|| "./data".into()));
+
+        let (jwt_secret, jwt_secret_source) = match non_empty(lookup, "JWT_SECRET") {
+            Some(secret) => {
+                if secret.len() < 32 {
+                    return Err(ConfigError("JWT_SECRET must be at least 32 bytes".into()));
+                }
+                if env == Environment::Production && is_placeholder_secret(&secret) {
+                    return Err(ConfigError(
+                        "JWT_SECRET is a placeholder; set a random value".into(),
+                    ));
+                }
+                (secret, SecretSource::Env)
+            }
+            None if env == Environment::Production => {
+                return Err(ConfigError(
+                    "JWT_SECRET is required when ENV=production".into(),
+                ))
+            }
+            None => (dev_jwt_secret(&data_dir)?, SecretSource::GeneratedDevFile),
+        };
+
+        let api_key_encryption_key = match non_empty(lookup, "API_KEY_ENCRYPTION_KEY") {
+            Some(raw) => Some(Secret::new(parse_encryption_key(&raw)?)),
+            None if env == Environment::Production => {
+                return Err(ConfigError(
+                    "API_KEY_ENCRYPTION_KEY is required when ENV=production".into(),
+                ))
+            }
+            None => None,
+        };
+
+        let log_format = match non_empty(lookup, "LOG_FORMAT").map(|v| v.to_ascii_lowercase()) {
+            None if env == Environment::Production => LogFormat::Json,
+            None => LogFormat::Pretty,
+            Some(v) if v == "json" => LogFormat::Json,
+            Some(v) if v == "pretty" || v == "text" => LogFormat::Pretty,
+            Some(v) => {
+                return Err(ConfigError(format!(
+                    "LOG_FORMAT must be json or pretty (got {v:?})"
+                )))
+            }
+        };
+
+        let port = number(lookup, "PORT", 8000u16, 0, u16::MAX)?;
+        let request_size_limit_mb = number(lookup, "REQUEST_SIZE_LIMIT_MB", 1u64, 1, 1024)?;
+
+        Ok(Config {
+            env,
+            host: non_empty(lookup, "HOST").unwrap_or_else(|| "0.0.0.0".into()),
+            port,
+            data_dir,
+            mongodb_url: non_empty(lookup, "MONGODB_URL").map(Secret::new),
+            mongodb_db: non_empty(lookup, "MONGODB_DB").unwrap_or_else(|| "amarktai".into()),
+            db_timeout_ms: number(lookup, "DB_TIMEOUT_MS", 5000u64, 100, 120_000)?,
+            db_connect_attempts: number(lookup, "DB_CONNECT_ATTEMPTS", 6u32, 1, 100)?,
+            jwt_secret: Secret::new(jwt_secret),
+            jwt_secret_source,
+            access_token_expires_min: number(
+                lookup,
+                "ACCESS_TOKEN_EXPIRES_MIN",
+                1440i64,
+                1,
+                525_600,
+            )?,
+            refresh_token_expires_days: number(lookup, "REFRESH_TOKEN_EXPIRES_DAYS", 7i64, 1, 365)?,
+            api_key_encryption_key,
+            cors_origins: parse_cors(non_empty(lookup, "CORS_ORIGINS"))?,
+            request_size_limit_bytes: (request_size_limit_mb * 1024 * 1024) as usize,
+            request_timeout_seconds: number(lookup, "REQUEST_TIMEOUT_SECONDS", 30u64, 1, 3600)?,
+            metrics_token: non_empty(lookup, "METRICS_TOKEN").map(Secret::new),
+            log_format,
+            log_level: non_empty(lookup, "LOG_LEVEL").unwrap_or_else(|| "info".into()),
+            trust_proxy: flag_default(lookup, "TRUST_PROXY", false)?,
+            rate_limit: RateLimitConfig {
+                enabled: flag_default(lookup, "RATE_LIMIT_ENABLED", true)?,
+                per_user_per_min: number(lookup, "RATE_LIMIT_PER_MIN", 600u32, 1, 1_000_000)?,
+                per_user_burst: number(lookup, "RATE_LIMIT_BURST", 200u32, 1, 1_000_000)?,
+                per_ip_per_min: number(lookup, "RATE_LIMIT_IP_PER_MIN", 1200u32, 1, 1_000_000)?,
+                per_ip_burst: number(lookup, "RATE_LIMIT_IP_BURST", 400u32, 1, 1_000_000)?,
+                login_attempts: number(lookup, "LOGIN_RATE_LIMIT_ATTEMPTS", 5u32, 1, 10_000)?,
+                login_window_seconds: number(
+                    lookup,
+                    "LOGIN_RATE_LIMIT_WINDOW_SECONDS",
+                    60u64,
+                    1,
+                    86_400,
+                )?,
+                login_block_seconds: number(
+                    lookup,
+                    "LOGIN_RATE_LIMIT_BLOCK_SECONDS",
+                    300u64,
+                    1,
+                    86_400,
+                )?,
+            },
+            invite_code: non_empty(lookup, "INVITE_CODE").map(Secret::new),
+            require_approval: flag_default(lookup, "REQUIRE_APPROVAL", false)?,
+            flags: FeatureFlags {
+                enable_trading: flag_default(lookup, "ENABLE_TRADING", false)?,
+                enable_autopilot: flag_default(lookup, "ENABLE_AUTOPILOT", false)?,
+                enable_schedulers: flag_default(lookup, "ENABLE_SCHEDULERS", false)?,
+                disable_ai_bodyguard: flag_default(lookup, "DISABLE_AI_BODYGUARD", false)?,
+                enable_live_trading: flag_default(lookup, "ENABLE_LIVE_TRADING", false)?,
+                enable_realtime: flag_default(lookup, "ENABLE_REALTIME", true)?,
+            },
+            enable_docs: flag_default(lookup, "ENABLE_DOCS", env != Environment::Production)?,
+            openai_api_key: non_empty(lookup, "OPENAI_API_KEY").map(Secret::new),
+        })
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.env == Environment::Production
+    }
+
+    /// Human-readable engine label for logs and health output.
+    pub fn storage_engine(&self) -> &'static str {
+        if self.mongodb_url.is_some() {
+            "mongodb"
+        } else {
+            "sqlite"
+        }
+    }
+
+    /// Problems that make the server not ready even though it booted (shown by ready/preflight).
+    pub fn readiness_issues(&self) -> Vec<String> {
+        let mut issues = Vec::new();
+        let secret = self.jwt_secret.expose();
+        if secret.len() < 32 {
+            issues.push("JWT secret shorter than 32 bytes".to_string());
+        }
+        if is_placeholder_secret(secret) {
+            issues.push("JWT secret is a placeholder".to_string());
+        }
+        if self.is_production() && self.api_key_encryption_key.is_none() {
+            issues.push("API_KEY_ENCRYPTION_KEY missing in production".to_string());
+        }
+        issues
+    }
+}
+
+/// In development a missing `JWT_SECRET` is generated once per data dir and kept in a file,
+/// so restarts do not log everyone out.
+fn dev_jwt_secret(data_dir: &Path) -> Result<String, ConfigError> {
+    let path = data_dir.join(".jwt_secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim().to_string();
+        if existing.len() >= 32 {
+            return Ok(existing);
+        }
+    }
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        ConfigError(format!(
+            "DATA_DIR {} cannot be created: {e}",
+            data_dir.display()
+        ))
+    })?;
+    let mut bytes = [0u8; 48];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    write_private_file(&path, &secret).map_err(|e| {
+        ConfigError(format!(
+            "DATA_DIR {} is not writable: {e}",
+            data_dir.display()
+        ))
+    })?;
+    Ok(secret)
+}
+
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let dir = std::env::temp_dir().join(format!("amarktai-cfg-{}", uuid::Uuid::new_v4()));
+        let mut map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        map.entry("DATA_DIR".into())
+            .or_insert(dir.display().to_string());
+        Config::from_map(&map)
+    }
+
+    #[test]
+    fn flags_accept_the_documented_spellings_in_any_case() {
+        for raw in ["1", "true", "YES", "On", "TRUE"] {
+            assert!(parse_flag("X", Some(raw.into())).unwrap(), "{raw}");
+        }
+        for raw in ["0", "false", "No", "OFF", ""] {
+            assert!(!parse_flag("X", Some(raw.into())).unwrap(), "{raw}");
+        }
+        let err = parse_flag("ENABLE_TRADING", Some("maybe".into())).unwrap_err();
+        assert!(err.0.contains("ENABLE_TRADING"));
+    }
+
+    #[test]
+    fn short_jwt_secret_fails_naming_the_variable() {
+        let err = config(&[("JWT_SECRET", "short")]).unwrap_err();
+        assert_eq!(err.0, "JWT_SECRET must be at least 32 bytes");
+    }
+
+    #[test]
+    fn production_requires_jwt_secret_and_encryption_key() {
+        let err = config(&[("ENV", "production")]).unwrap_err();
+        assert!(err.0.contains("JWT_SECRET"), "{}", err.0);
+        let err = config(&[("ENV", "production"), ("JWT_SECRET", &"k".repeat(40))]).unwrap_err();
+        assert!(err.0.contains("API_KEY_ENCRYPTION_KEY"), "{}", err.0);
+    }
+
+    #[test]
+    fn development_generates_and_reuses_a_jwt_secret_per_data_dir() {
+        let dir = std::env::temp_dir().join(format!("amarktai-cfg-{}", uuid::Uuid::new_v4()));
+        let map: HashMap<String, String> =
+            [("DATA_DIR".to_string(), dir.display().to_string())].into();
+        let first = Config::from_map(&map).unwrap();
+        let second = Config::from_map(&map).unwrap();
+        assert_eq!(first.jwt_secret_source, SecretSource::GeneratedDevFile);
+        assert!(first.jwt_secret.expose().len() >= 32);
+        assert_eq!(first.jwt_secret.expose(), second.jwt_secret.expose());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let secret = "s3cr3t-value-that-is-long-enough-0123456789";
+        let cfg = config(&[
+            ("JWT_SECRET", secret),
+            ("MONGODB_URL", "mongodb://user:pw@host"),
+        ])
+        .unwrap();
+        let debug = format!("{cfg:?}");
+        assert!(!debug.contains(secret));
+        assert!(!debug.contains("pw@host"));
+    }
+
+    #[test]
+    fn cors_accepts_lists_and_arrays_but_not_wildcards() {
+        let cfg = config(&[("CORS_ORIGINS", "https://a.example, https://b.example/")]).unwrap();
+        assert_eq!(
+            cfg.cors_origins,
+            vec!["https://a.example", "https://b.example"]
+        );
+        let cfg = config(&[("CORS_ORIGINS", r#"["https://c.example"]"#)]).unwrap();
+        assert_eq!(cfg.cors_origins, vec!["https://c.example"]);
+        assert!(config(&[("CORS_ORIGINS", "*")]).is_err());
+    }
+
+    #[test]
+    fn numbers_out_of_range_name_the_variable() {
+        let err = config(&[("PORT", "99999")]).unwrap_err();
+        assert!(err.0.starts_with("PORT must be"), "{}", err.0);
+        let err = config(&[("REQUEST_SIZE_LIMIT_MB", "lots")]).unwrap_err();
+        assert!(err.0.starts_with("REQUEST_SIZE_LIMIT_MB"), "{}", err.0);
+    }
+
+    #[test]
+    fn bad_encryption_key_fails_at_boot() {
+        let err = config(&[("API_KEY_ENCRYPTION_KEY", "bm90LTMyLWJ5dGVz")]).unwrap_err();
+        assert!(err.0.contains("API_KEY_ENCRYPTION_KEY"));
+    }
+}

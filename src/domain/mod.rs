@@ -1,0 +1,4 @@
+//! Domain models and rules, free of I/O.
+
+pub mod clock;
+pub mod user;

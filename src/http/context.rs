@@ -1,0 +1,108 @@
+//! Per-request context: request id (task-local, so errors can quote it), client ip, user id.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, OnceLock};
+
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Request};
+
+/// What the access log and the error envelope need to know about the current request.
+#[derive(Debug)]
+pub struct RequestContext {
+    pub request_id: String,
+    pub ip: String,
+    /// Set by the auth extractor once the caller is known.
+    pub user_id: OnceLock<String>,
+}
+
+tokio::task_local! {
+    static CONTEXT: Arc<RequestContext>;
+}
+
+/// Runs `fut` with `ctx` as the current request context.
+pub async fn scope<F: std::future::Future>(ctx: Arc<RequestContext>, fut: F) -> F::Output {
+    CONTEXT.scope(ctx, fut).await
+}
+
+pub fn current_request_id() -> Option<String> {
+    CONTEXT.try_with(|c| c.request_id.clone()).ok()
+}
+
+/// Records the authenticated user for the access log.
+pub fn set_current_user(user_id: &str) {
+    let _ = CONTEXT.try_with(|c| c.user_id.set(user_id.to_string()));
+}
+
+/// Accepts a client-supplied request id only when it is short and plain; otherwise makes one.
+pub fn request_id_from(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|id| {
+            !id.is_empty()
+                && id.len() <= 128
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+/// The client address: the socket peer, or (only with `TRUST_PROXY`) the proxy's headers.
+pub fn client_ip<B>(req: &Request<B>, trust_proxy: bool) -> String {
+    if trust_proxy {
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .and_then(|v| v.parse::<IpAddr>().ok());
+        let real = || {
+            req.headers()
+                .get("x-real-ip")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<IpAddr>().ok())
+        };
+        if let Some(ip) = forwarded.or_else(real) {
+            return ip.to_string();
+        }
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sane_request_ids_are_kept_and_others_replaced() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-request-id", "abc-123_x.y:z".parse().unwrap());
+        assert_eq!(request_id_from(&headers), "abc-123_x.y:z");
+        headers.insert("x-request-id", "bad id with spaces".parse().unwrap());
+        let generated = request_id_from(&headers);
+        assert_ne!(generated, "bad id with spaces");
+        assert!(uuid::Uuid::parse_str(&generated).is_ok());
+    }
+
+    #[test]
+    fn proxy_headers_are_only_trusted_when_configured() {
+        let req = Request::builder()
+            .header("x-forwarded-for", "203.0.113.7, 10.0.0.1")
+            .body(())
+            .unwrap();
+        assert_eq!(client_ip(&req, true), "203.0.113.7");
+        assert_eq!(client_ip(&req, false), "unknown");
+        let req = Request::builder()
+            .header("x-real-ip", "198.51.100.2")
+            .body(())
+            .unwrap();
+        assert_eq!(client_ip(&req, true), "198.51.100.2");
+    }
+}

@@ -1,0 +1,83 @@
+//! The HTTP surface: every resource router and the one middleware stack, assembled here.
+
+pub mod context;
+pub mod health;
+pub mod middleware;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::Router;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::state::AppState;
+
+/// Builds the full application: routes, fallback, and middleware in one place.
+pub fn build_router(state: AppState) -> Router {
+    build_router_with(state, Router::new())
+}
+
+/// Like `build_router`, with `extra` routes mounted under the same middleware stack
+/// (tests use it to mount probe routes, e.g. one that panics).
+pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
+    let limit = state.config.request_size_limit_bytes;
+    let routes = Router::new()
+        .merge(health::router())
+        .merge(extra)
+        .fallback(middleware::not_found);
+
+    routes
+        .layer(
+            ServiceBuilder::new()
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    middleware::observe,
+                ))
+                .layer(CatchPanicLayer::custom(middleware::panic_response))
+                .layer(cors(&state))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    middleware::timeout,
+                ))
+                .layer(RequestBodyLimitLayer::new(limit))
+                .layer(DefaultBodyLimit::max(limit)),
+        )
+        .with_state(state)
+}
+
+fn cors(state: &AppState) -> CorsLayer {
+    let origins: Vec<HeaderValue> = state
+        .config
+        .cors_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_credentials(true)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("x-invite-code"),
+            HeaderName::from_static("last-event-id"),
+        ])
+        .expose_headers([
+            HeaderName::from_static("x-request-id"),
+            header::RETRY_AFTER,
+            HeaderName::from_static("x-ratelimit-limit"),
+            HeaderName::from_static("x-ratelimit-remaining"),
+        ])
+        .max_age(std::time::Duration::from_secs(600))
+}

@@ -1,0 +1,128 @@
+//! Amarktai: the trading-bot platform API server (library; `main.rs` is a thin CLI over it).
+
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod engine;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod state;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::state::AppState;
+
+pub use crate::http::{build_router, build_router_with};
+
+/// The application router for `state` (no socket; tests may drive it in-process).
+pub fn build_app(state: AppState) -> Router {
+    build_router(state)
+}
+
+/// Connects the configured store (with retries) and builds the shared state.
+pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
+    let store = store::connect(&config)
+        .await
+        .map_err(|e| anyhow::anyhow!("{} store failed to open: {e}", config.storage_engine()))?;
+    Ok(AppState::new(config, store))
+}
+
+/// Serves `app` on `listener` until `shutdown` fires, then drains in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.cancelled_owned())
+    .await
+}
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Runs the whole server: store, state, engines, HTTP, until SIGTERM / ctrl-c.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let addr = format!("{}:{}", config.host, config.port);
+    let state = build_state(config).await?;
+    log_startup(&state);
+    let listener = TcpListener::bind(&addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    tracing::info!(addr = %listener.local_addr()?, engine = state.store.engine(), "Amarktai listening");
+
+    let shutdown = state.shutdown.clone();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    let server = tokio::spawn(serve(listener, build_app(state.clone()), shutdown.clone()));
+    shutdown.cancelled().await;
+    tracing::info!("shutdown signal received; draining requests");
+    match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => tracing::error!(error = %e, "server error during shutdown"),
+        Ok(Err(e)) => tracing::error!(error = %e, "server task failed"),
+        Err(_) => tracing::warn!("in-flight requests did not finish in time; exiting anyway"),
+    }
+    state.store.admin.close().await;
+    tracing::info!("store closed; bye");
+    Ok(())
+}
+
+async fn cancel_on_signal(token: CancellationToken) {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    token.cancel();
+}
+
+fn log_startup(state: &AppState) {
+    let config = &state.config;
+    if config.jwt_secret_source == config::SecretSource::GeneratedDevFile {
+        tracing::warn!(
+            path = %config.data_dir.join(".jwt_secret").display(),
+            "JWT_SECRET not set: using a generated development secret (set JWT_SECRET in production)"
+        );
+    }
+    if config.api_key_encryption_key.is_none() {
+        tracing::warn!(
+            "API_KEY_ENCRYPTION_KEY not set (development only; required when ENV=production)"
+        );
+    }
+    let flags = &config.flags;
+    let started = state.engines.enabled_names();
+    tracing::info!(
+        "Feature flags: ENABLE_TRADING={} ENABLE_SCHEDULERS={} ENABLE_AUTOPILOT={} DISABLE_AI_BODYGUARD={} ENABLE_LIVE_TRADING={} ENABLE_REALTIME={}; engines enabled by flags: [{}]; engines started: none (engines land with the trading core)",
+        flags.enable_trading,
+        flags.enable_schedulers,
+        flags.enable_autopilot,
+        flags.disable_ai_bodyguard,
+        flags.enable_live_trading,
+        flags.enable_realtime,
+        started.join(", "),
+    );
+}

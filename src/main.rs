@@ -1,0 +1,36 @@
+//! Thin entry point: parse the CLI, load config, init tracing, hand over to the library.
+
+use std::process::ExitCode;
+
+use amarktai::cli::{self, Cli, Command};
+use amarktai::config::Config;
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+    if matches!(command, Command::Doctor) {
+        return cli::doctor().await;
+    }
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    cli::init_tracing(&config);
+    let result = match command {
+        Command::Migrate => cli::migrate(&config).await,
+        Command::Serve | Command::Doctor => amarktai::run(config).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! Prometheus metrics: one process-wide recorder, rendered at `/metrics`.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Installs the recorder once per process (several apps in one test binary share it).
+pub fn handle() -> PrometheusHandle {
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full("http_request_duration_seconds".into()),
+                    LATENCY_BUCKETS,
+                )
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            match builder.install_recorder() {
+                Ok(handle) => {
+                    describe();
+                    handle
+                }
+                // Another recorder is already installed (e.g. by an embedding program):
+                // render an empty registry rather than failing to boot.
+                Err(_) => PrometheusBuilder::new().build_recorder().handle(),
+            }
+        })
+        .clone()
+}
+
+fn describe() {
+    metrics::describe_counter!(
+        "http_requests_total",
+        "HTTP requests by route template, method and status"
+    );
+    metrics::describe_histogram!("http_request_duration_seconds", "HTTP request latency");
+    metrics::describe_counter!("auth_logins_total", "Login attempts by outcome");
+    metrics::describe_gauge!("ws_clients", "Connected WebSocket clients");
+    metrics::describe_gauge!("sse_clients", "Connected SSE clients");
+    metrics::describe_counter!(
+        "events_published_total",
+        "Realtime events published by type"
+    );
+    metrics::describe_counter!("engine_ticks_total", "Background engine ticks by outcome");
+    metrics::describe_counter!("trades_total", "Trades recorded by mode");
+    metrics::gauge!("ws_clients").set(0.0);
+    metrics::gauge!("sse_clients").set(0.0);
+}

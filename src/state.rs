@@ -1,0 +1,52 @@
+//! `AppState`: everything a handler needs, cheap to clone.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::domain::clock::{SharedClock, SystemClock};
+use crate::engine::EngineRegistry;
+use crate::store::Store;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub clock: SharedClock,
+    pub engines: Arc<EngineRegistry>,
+    pub metrics: PrometheusHandle,
+    /// Cancelled on shutdown: long-lived streams and engines watch it.
+    pub shutdown: CancellationToken,
+    pub started_at: Instant,
+    /// The one outbound HTTP client (exchanges, AI provider).
+    pub http_client: reqwest::Client,
+}
+
+impl AppState {
+    pub fn new(config: Config, store: Store) -> Self {
+        Self::with_clock(config, store, Arc::new(SystemClock))
+    }
+
+    pub fn with_clock(config: Config, store: Store, clock: SharedClock) -> Self {
+        let engines = Arc::new(EngineRegistry::from_flags(&config.flags));
+        let http_client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(20))
+            .user_agent(concat!("amarktai/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Self {
+            config: Arc::new(config),
+            store,
+            clock,
+            engines,
+            metrics: crate::metrics::handle(),
+            shutdown: CancellationToken::new(),
+            started_at: Instant::now(),
+            http_client,
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! Storage: repository traits (one per aggregate) with a SQLite and a MongoDB implementation.
+
+pub mod mongo;
+pub mod sqlite;
+pub mod users;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+pub use users::UserRepo;
+
+/// Storage failures the domain can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write (e.g. the email is taken).
+    #[error("duplicate {0}")]
+    Duplicate(String),
+    /// The database cannot be reached right now; callers answer 503.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("storage error: {0}")]
+    Other(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Engine-level operations: health, schema, shutdown.
+#[async_trait]
+pub trait StoreAdmin: Send + Sync {
+    /// "sqlite" or "mongodb".
+    fn engine(&self) -> &'static str;
+    /// One cheap round trip to the database.
+    async fn ping(&self) -> StoreResult<()>;
+    /// Names of the tables/collections present.
+    async fn collections(&self) -> StoreResult<Vec<String>>;
+    /// Applies migrations / indexes; idempotent.
+    async fn migrate(&self) -> StoreResult<()>;
+    /// True when every known migration has been applied.
+    async fn migrations_applied(&self) -> StoreResult<bool>;
+    /// Flushes and closes connections (graceful shutdown).
+    async fn close(&self);
+}
+
+/// Every repository the application uses, behind trait objects.
+#[derive(Clone)]
+pub struct Store {
+    pub admin: Arc<dyn StoreAdmin>,
+    pub users: Arc<dyn UserRepo>,
+}
+
+impl Store {
+    pub fn engine(&self) -> &'static str {
+        self.admin.engine()
+    }
+}
+
+/// Opens the configured engine, retrying an unreachable database with exponential backoff.
+pub async fn connect(config: &crate::config::Config) -> StoreResult<Store> {
+    connect_with(config, config.db_connect_attempts, true).await
+}
+
+/// `connect` with an explicit attempt count and whether to apply migrations (doctor does not).
+pub async fn connect_with(
+    config: &crate::config::Config,
+    attempts: u32,
+    migrate: bool,
+) -> StoreResult<Store> {
+    use std::time::Duration;
+    let timeout = Duration::from_millis(config.db_timeout_ms);
+    let attempts = attempts.max(1);
+    let mut delay = Duration::from_millis(250);
+    let mut attempt = 1;
+    loop {
+        let result = match &config.mongodb_url {
+            Some(url) => mongo::open(url.expose(), &config.mongodb_db, timeout, migrate).await,
+            None => sqlite::open(&config.data_dir, timeout, migrate).await,
+        };
+        match result {
+            Ok(store) => return Ok(store),
+            Err(StoreError::Unavailable(cause)) if attempt < attempts => {
+                tracing::warn!(
+                    engine = config.storage_engine(),
+                    attempt,
+                    retry_in_ms = delay.as_millis() as u64,
+                    cause = %cause,
+                    "database not reachable; retrying"
+                );
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(8));
+                attempt += 1;
+            }
+            Err(err) => return Err(err),
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! MongoDB implementation of `UserRepo` (collection `users`, `_id` = the user's UUID).
+
+use async_trait::async_trait;
+use futures_util::TryStreamExt;
+use mongodb::bson::{doc, DateTime as BsonDateTime, Document};
+use mongodb::options::ReturnDocument;
+use mongodb::{Collection, Database};
+use serde::{Deserialize, Serialize};
+
+use super::{from_bson, map_err, to_bson};
+use crate::domain::user::{Role, User, UserStatus, UserStatusCounts};
+use crate::store::{StoreError, StoreResult, UserRepo};
+
+/// The stored document; separate from the domain type and from API DTOs.
+#[derive(Debug, Serialize, Deserialize)]
+struct UserDoc {
+    #[serde(rename = "_id")]
+    id: String,
+    email: String,
+    first_name: String,
+    password_hash: String,
+    role: String,
+    status: String,
+    currency: String,
+    token_version: i64,
+    must_change_password: bool,
+    created_at: BsonDateTime,
+    updated_at: BsonDateTime,
+    last_seen: Option<BsonDateTime>,
+}
+
+impl From<&User> for UserDoc {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id.clone(),
+            email: u.email.clone(),
+            first_name: u.first_name.clone(),
+            password_hash: u.password_hash.clone(),
+            role: u.role.as_str().into(),
+            status: u.status.as_str().into(),
+            currency: u.currency.clone(),
+            token_version: u.token_version,
+            must_change_password: u.must_change_password,
+            created_at: to_bson(u.created_at),
+            updated_at: to_bson(u.updated_at),
+            last_seen: u.last_seen.map(to_bson),
+        }
+    }
+}
+
+impl TryFrom<UserDoc> for User {
+    type Error = StoreError;
+    fn try_from(d: UserDoc) -> Result<Self, StoreError> {
+        Ok(User {
+            role: Role::parse(&d.role)
+                .ok_or_else(|| StoreError::Other(format!("bad role {}", d.role)))?,
+            status: UserStatus::parse(&d.status)
+                .ok_or_else(|| StoreError::Other(format!("bad status {}", d.status)))?,
+            id: d.id,
+            email: d.email,
+            first_name: d.first_name,
+            password_hash: d.password_hash,
+            currency: d.currency,
+            token_version: d.token_version,
+            must_change_password: d.must_change_password,
+            created_at: from_bson(d.created_at),
+            updated_at: from_bson(d.updated_at),
+            last_seen: d.last_seen.map(from_bson),
+        })
+    }
+}
+
+pub(super) struct MongoUsers {
+    users: Collection<UserDoc>,
+}
+
+impl MongoUsers {
+    pub(super) fn new(db: &Database) -> Self {
+        Self {
+            users: db.collection("users"),
+        }
+    }
+}
+
+#[async_trait]
+impl UserRepo for MongoUsers {
+    async fn create(&self, user: &User) -> StoreResult<()> {
+        // Ids are fresh UUIDs, so the only unique key a new user can collide on is the email.
+        // (Saying so here also keeps the answer independent of the server's message format.)
+        self.users
+            .insert_one(UserDoc::from(user))
+            .await
+            .map_err(|e| match map_err(e) {
+                StoreError::Duplicate(_) => StoreError::Duplicate("email".into()),
+                other => other,
+            })?;
+        Ok(())
+    }
+
+    async fn find_by_id(&self, id: &str) -> StoreResult<Option<User>> {
+        let found = self
+            .users
+            .find_one(doc! {"_id": id})
+            .await
+            .map_err(map_err)?;
+        found.map(User::try_from).transpose()
+    }
+
+    async fn find_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        let found = self
+            .users
+            .find_one(doc! {"email": email})
+            .await
+            .map_err(map_err)?;
+        found.map(User::try_from).transpose()
+    }
+
+    async fn update(&self, user: &User) -> StoreResult<bool> {
+        let result = self
+            .users
+            .replace_one(doc! {"_id": &user.id}, UserDoc::from(user))
+            .await
+            .map_err(map_err)?;
+        Ok(result.matched_count == 1)
+    }
+
+    async fn bump_token_version(&self, id: &str) -> StoreResult<Option<i64>> {
+        let updated = self
+            .users
+            .find_one_and_update(doc! {"_id": id}, doc! {"$inc": {"token_version": 1_i64}})
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(map_err)?;
+        Ok(updated.map(|d| d.token_version))
+    }
+
+    async fn count_by_status(&self) -> StoreResult<UserStatusCounts> {
+        let pipeline = vec![doc! {"$group": {"_id": "$status", "n": {"$sum": 1}}}];
+        let mut cursor = self.users.aggregate(pipeline).await.map_err(map_err)?;
+        let mut counts = UserStatusCounts::default();
+        while let Some(row) = cursor.try_next().await.map_err(map_err)? {
+            let n = count_field(&row);
+            match row.get_str("_id").ok().and_then(UserStatus::parse) {
+                Some(UserStatus::Pending) => counts.pending = n,
+                Some(UserStatus::Active) => counts.active = n,
+                Some(UserStatus::Blocked) => counts.blocked = n,
+                None => {}
+            }
+        }
+        Ok(counts)
+    }
+
+    async fn count_active_admins(&self) -> StoreResult<u64> {
+        self.users
+            .count_documents(doc! {"role": "admin", "status": "active"})
+            .await
+            .map_err(map_err)
+    }
+
+    async fn list(&self, limit: u32, offset: u32) -> StoreResult<Vec<User>> {
+        let cursor = self
+            .users
+            .find(doc! {})
+            .sort(doc! {"created_at": 1, "_id": 1})
+            .skip(offset as u64)
+            .limit(limit as i64)
+            .await
+            .map_err(map_err)?;
+        let docs: Vec<UserDoc> = cursor.try_collect().await.map_err(map_err)?;
+        docs.into_iter().map(User::try_from).collect()
+    }
+
+    async fn delete(&self, id: &str) -> StoreResult<bool> {
+        let result = self
+            .users
+            .delete_one(doc! {"_id": id})
+            .await
+            .map_err(map_err)?;
+        Ok(result.deleted_count == 1)
+    }
+}
+
+/// `$sum` yields i32 or i64 depending on size; read either.
+pub(crate) fn count_field(row: &Document) -> u64 {
+    row.get_i64("n")
+        .ok()
+        .or_else(|| row.get_i32("n").ok().map(i64::from))
+        .unwrap_or(0)
+        .max(0) as u64
+}

@@ -1,0 +1,166 @@
+//! SQLite implementation of `UserRepo`.
+
+use async_trait::async_trait;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqlitePool};
+
+use super::{from_millis, map_err, to_millis};
+use crate::domain::user::{Role, User, UserStatus, UserStatusCounts};
+use crate::store::{StoreError, StoreResult, UserRepo};
+
+pub(super) struct SqliteUsers {
+    pub(super) pool: SqlitePool,
+}
+
+const COLUMNS: &str =
+    "id, email, first_name, password_hash, role, status, currency, token_version, \
+                       must_change_password, created_at, updated_at, last_seen";
+
+fn row_to_user(row: &SqliteRow) -> StoreResult<User> {
+    let role: String = row.try_get("role").map_err(map_err)?;
+    let status: String = row.try_get("status").map_err(map_err)?;
+    Ok(User {
+        id: row.try_get("id").map_err(map_err)?,
+        email: row.try_get("email").map_err(map_err)?,
+        first_name: row.try_get("first_name").map_err(map_err)?,
+        password_hash: row.try_get("password_hash").map_err(map_err)?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Other(format!("bad role {role}")))?,
+        status: UserStatus::parse(&status)
+            .ok_or_else(|| StoreError::Other(format!("bad status {status}")))?,
+        currency: row.try_get("currency").map_err(map_err)?,
+        token_version: row.try_get("token_version").map_err(map_err)?,
+        must_change_password: row
+            .try_get::<i64, _>("must_change_password")
+            .map_err(map_err)?
+            != 0,
+        created_at: from_millis(row.try_get("created_at").map_err(map_err)?),
+        updated_at: from_millis(row.try_get("updated_at").map_err(map_err)?),
+        last_seen: row
+            .try_get::<Option<i64>, _>("last_seen")
+            .map_err(map_err)?
+            .map(from_millis),
+    })
+}
+
+#[async_trait]
+impl UserRepo for SqliteUsers {
+    async fn create(&self, user: &User) -> StoreResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO users ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(&user.id)
+        .bind(&user.email)
+        .bind(&user.first_name)
+        .bind(&user.password_hash)
+        .bind(user.role.as_str())
+        .bind(user.status.as_str())
+        .bind(&user.currency)
+        .bind(user.token_version)
+        .bind(user.must_change_password as i64)
+        .bind(to_millis(user.created_at))
+        .bind(to_millis(user.updated_at))
+        .bind(user.last_seen.map(to_millis))
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn find_by_id(&self, id: &str) -> StoreResult<Option<User>> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(row_to_user).transpose()
+    }
+
+    async fn find_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE email = ?"))
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(row_to_user).transpose()
+    }
+
+    async fn update(&self, user: &User) -> StoreResult<bool> {
+        let result = sqlx::query(
+            "UPDATE users SET email = ?, first_name = ?, password_hash = ?, role = ?, status = ?, currency = ?, \
+             token_version = ?, must_change_password = ?, updated_at = ?, last_seen = ? WHERE id = ?",
+        )
+        .bind(&user.email)
+        .bind(&user.first_name)
+        .bind(&user.password_hash)
+        .bind(user.role.as_str())
+        .bind(user.status.as_str())
+        .bind(&user.currency)
+        .bind(user.token_version)
+        .bind(user.must_change_password as i64)
+        .bind(to_millis(user.updated_at))
+        .bind(user.last_seen.map(to_millis))
+        .bind(&user.id)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn bump_token_version(&self, id: &str) -> StoreResult<Option<i64>> {
+        sqlx::query_scalar("UPDATE users SET token_version = token_version + 1 WHERE id = ? RETURNING token_version")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)
+    }
+
+    async fn count_by_status(&self) -> StoreResult<UserStatusCounts> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, COUNT(*) FROM users GROUP BY status")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+        let mut counts = UserStatusCounts::default();
+        for (status, n) in rows {
+            let n = n.max(0) as u64;
+            match UserStatus::parse(&status) {
+                Some(UserStatus::Pending) => counts.pending = n,
+                Some(UserStatus::Active) => counts.active = n,
+                Some(UserStatus::Blocked) => counts.blocked = n,
+                None => {}
+            }
+        }
+        Ok(counts)
+    }
+
+    async fn count_active_admins(&self) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE role = 'admin' AND status = 'active'",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(n.max(0) as u64)
+    }
+
+    async fn list(&self, limit: u32, offset: u32) -> StoreResult<Vec<User>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM users ORDER BY created_at, id LIMIT ? OFFSET ?"
+        ))
+        .bind(limit as i64)
+        .bind(offset as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(row_to_user).collect()
+    }
+
+    async fn delete(&self, id: &str) -> StoreResult<bool> {
+        let result = sqlx::query("DELETE FROM users WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(result.rows_affected() == 1)
+    }
+}
