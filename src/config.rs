@@ -79,6 +79,49 @@ pub struct RateLimitConfig {
     pub login_block_seconds: u64,
 }
 
+/// Outbound endpoints (scheme + host); tests point them at local fakes.
+#[derive(Debug, Clone)]
+pub struct OutboundConfig {
+    pub luno_base_url: String,
+    pub binance_base_url: String,
+    pub kucoin_base_url: String,
+    pub valr_base_url: String,
+    pub ovex_base_url: String,
+    /// OpenAI-compatible API root, e.g. `https://api.openai.com/v1`.
+    pub openai_base_url: String,
+    pub openai_model: String,
+    pub ai_timeout_seconds: u64,
+    pub exchange_timeout_seconds: u64,
+}
+
+/// Realtime delivery knobs (SPEC §12).
+#[derive(Debug, Clone)]
+pub struct RealtimeConfig {
+    pub replay_events: usize,
+    pub max_connections_per_user: usize,
+    pub ws_heartbeat_seconds: u64,
+    pub ws_idle_timeout_seconds: u64,
+    pub sse_heartbeat_seconds: u64,
+}
+
+/// Trading rules and limits (SPEC §3, §4, §8, §9).
+#[derive(Debug, Clone)]
+pub struct TradingConfig {
+    pub max_bots: u32,
+    pub live_min_training_hours: i64,
+    pub paper_training_days: i64,
+    pub max_trades_per_bot_daily: u32,
+    pub max_trades_per_user_daily: u32,
+    pub min_edge_bps: f64,
+    pub safety_margin_bps: f64,
+    pub slippage_buffer_bps: f64,
+    pub max_drawdown_percent: f64,
+    pub max_daily_loss_percent: f64,
+    pub max_consecutive_losses: u32,
+    pub max_errors_per_hour: u32,
+    pub trading_tick_seconds: u64,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub env: Environment,
@@ -107,6 +150,10 @@ pub struct Config {
     pub flags: FeatureFlags,
     pub enable_docs: bool,
     pub openai_api_key: Option<Secret<String>>,
+    pub admin_password: Option<Secret<String>>,
+    pub outbound: OutboundConfig,
+    pub realtime: RealtimeConfig,
+    pub trading: TradingConfig,
 }
 
 /// A configuration error: one line naming the variable.
@@ -205,6 +252,17 @@ fn parse_encryption_key(raw: &str) -> Result<[u8; 32], ConfigError> {
     bytes
         .try_into()
         .map_err(|_| ConfigError("API_KEY_ENCRYPTION_KEY must decode to exactly 32 bytes".into()))
+}
+
+/// A base URL: scheme + host (+ optional path), stored without a trailing slash.
+fn base_url(lookup: Lookup, name: &str, default: &str) -> Result<String, ConfigError> {
+    let url = non_empty(lookup, name).unwrap_or_else(|| default.to_string());
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(ConfigError(format!(
+            "{name} must start with http:// or https:// (got {url:?})"
+        )));
+    }
+    Ok(url.trim_end_matches('/').to_string())
 }
 
 /// Placeholder values copied from examples are as bad as no secret at all.
@@ -359,6 +417,83 @@ impl Config {
             },
             enable_docs: flag_default(lookup, "ENABLE_DOCS", env != Environment::Production)?,
             openai_api_key: non_empty(lookup, "OPENAI_API_KEY").map(Secret::new),
+            admin_password: non_empty(lookup, "ADMIN_PASSWORD").map(Secret::new),
+            outbound: OutboundConfig {
+                luno_base_url: base_url(lookup, "LUNO_BASE_URL", "https://api.luno.com")?,
+                binance_base_url: base_url(lookup, "BINANCE_BASE_URL", "https://api.binance.com")?,
+                kucoin_base_url: base_url(lookup, "KUCOIN_BASE_URL", "https://api.kucoin.com")?,
+                valr_base_url: base_url(lookup, "VALR_BASE_URL", "https://api.valr.com")?,
+                ovex_base_url: base_url(lookup, "OVEX_BASE_URL", "https://www.ovex.io")?,
+                openai_base_url: base_url(lookup, "OPENAI_BASE_URL", "https://api.openai.com/v1")?,
+                openai_model: non_empty(lookup, "OPENAI_MODEL")
+                    .unwrap_or_else(|| "gpt-4o-mini".into()),
+                ai_timeout_seconds: number(lookup, "AI_TIMEOUT_SECONDS", 30u64, 1, 600)?,
+                exchange_timeout_seconds: number(
+                    lookup,
+                    "EXCHANGE_TIMEOUT_SECONDS",
+                    10u64,
+                    1,
+                    120,
+                )?,
+            },
+            realtime: RealtimeConfig {
+                replay_events: number(lookup, "REALTIME_REPLAY_EVENTS", 500usize, 1, 100_000)?,
+                max_connections_per_user: number(
+                    lookup,
+                    "REALTIME_MAX_CONNECTIONS_PER_USER",
+                    20usize,
+                    1,
+                    10_000,
+                )?,
+                ws_heartbeat_seconds: number(lookup, "WS_HEARTBEAT_SECONDS", 30u64, 1, 3600)?,
+                ws_idle_timeout_seconds: number(
+                    lookup,
+                    "WS_IDLE_TIMEOUT_SECONDS",
+                    90u64,
+                    1,
+                    86_400,
+                )?,
+                sse_heartbeat_seconds: number(lookup, "SSE_HEARTBEAT_SECONDS", 15u64, 1, 3600)?,
+            },
+            trading: TradingConfig {
+                max_bots: number(lookup, "MAX_BOTS", 45u32, 1, 10_000)?,
+                live_min_training_hours: number(
+                    lookup,
+                    "LIVE_MIN_TRAINING_HOURS",
+                    24i64,
+                    0,
+                    24 * 365,
+                )?,
+                paper_training_days: number(lookup, "PAPER_TRAINING_DAYS", 7i64, 0, 365)?,
+                max_trades_per_bot_daily: number(
+                    lookup,
+                    "MAX_TRADES_PER_BOT_DAILY",
+                    50u32,
+                    1,
+                    1_000_000,
+                )?,
+                max_trades_per_user_daily: number(
+                    lookup,
+                    "MAX_TRADES_PER_USER_DAILY",
+                    500u32,
+                    1,
+                    10_000_000,
+                )?,
+                min_edge_bps: number(lookup, "MIN_EDGE_BPS", 10.0f64, 0.0, 10_000.0)?,
+                safety_margin_bps: number(lookup, "SAFETY_MARGIN_BPS", 5.0f64, 0.0, 10_000.0)?,
+                slippage_buffer_bps: number(lookup, "SLIPPAGE_BUFFER_BPS", 5.0f64, 0.0, 10_000.0)?,
+                max_drawdown_percent: number(lookup, "MAX_DRAWDOWN_PERCENT", 20.0f64, 0.1, 100.0)?,
+                max_daily_loss_percent: number(
+                    lookup,
+                    "MAX_DAILY_LOSS_PERCENT",
+                    10.0f64,
+                    0.1,
+                    100.0,
+                )?,
+                max_consecutive_losses: number(lookup, "MAX_CONSECUTIVE_LOSSES", 5u32, 1, 1000)?,
+                max_errors_per_hour: number(lookup, "MAX_ERRORS_PER_HOUR", 10u32, 1, 100_000)?,
+                trading_tick_seconds: number(lookup, "TRADING_TICK_SECONDS", 60u64, 1, 86_400)?,
+            },
         })
     }
 
