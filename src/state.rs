@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::AuthRuntime;
 use crate::config::Config;
 use crate::domain::clock::{SharedClock, SystemClock};
 use crate::engine::EngineRegistry;
@@ -23,6 +24,7 @@ pub struct AppState {
     pub started_at: Instant,
     /// The one outbound HTTP client (exchanges, AI provider).
     pub http_client: reqwest::Client,
+    pub auth: Arc<AuthRuntime>,
 }
 
 impl AppState {
@@ -38,7 +40,9 @@ impl AppState {
             .user_agent(concat!("amarktai/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
+        let auth = Arc::new(AuthRuntime::new(&config));
         Self {
+            auth,
             config: Arc::new(config),
             store,
             clock,

@@ -1,4 +1,5 @@
 //! Domain models and rules, free of I/O.
 
+pub mod auth_rules;
 pub mod clock;
 pub mod user;

@@ -1,8 +1,10 @@
 //! The HTTP surface: every resource router and the one middleware stack, assembled here.
 
+pub mod auth;
 pub mod context;
 pub mod health;
 pub mod middleware;
+pub mod rate_limit;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue, Method};
@@ -25,6 +27,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
     let limit = state.config.request_size_limit_bytes;
     let routes = Router::new()
         .merge(health::router())
+        .merge(auth::router())
         .merge(extra)
         .fallback(middleware::not_found);
 
@@ -37,6 +40,10 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
                 ))
                 .layer(CatchPanicLayer::custom(middleware::panic_response))
                 .layer(cors(&state))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    rate_limit::limit,
+                ))
                 .layer(axum::middleware::from_fn_with_state(
                     state.clone(),
                     middleware::timeout,

@@ -2,12 +2,14 @@
 
 pub mod mongo;
 pub mod sqlite;
+pub mod tokens;
 pub mod users;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use tokens::{RefreshToken, TokenRepo};
 pub use users::UserRepo;
 
 /// Storage failures the domain can act on.
@@ -47,6 +49,7 @@ pub trait StoreAdmin: Send + Sync {
 pub struct Store {
     pub admin: Arc<dyn StoreAdmin>,
     pub users: Arc<dyn UserRepo>,
+    pub tokens: Arc<dyn TokenRepo>,
 }
 
 impl Store {

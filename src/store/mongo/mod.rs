@@ -1,5 +1,7 @@
 //! MongoDB engine (production): official driver, indexes from `migrations/mongo/` applied at boot.
 
+mod dates;
+mod tokens;
 mod users;
 
 use std::sync::Arc;
@@ -60,6 +62,7 @@ pub async fn open(
     Ok(Store {
         admin,
         users: Arc::new(users::MongoUsers::new(&db)),
+        tokens: Arc::new(tokens::MongoTokens::new(&db)),
     })
 }
 
