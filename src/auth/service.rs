@@ -134,7 +134,9 @@ pub async fn register(state: &AppState, input: RegisterInput) -> AppResult<Regis
     if status == UserStatus::Pending {
         return Ok(Registered::Pending);
     }
-    Ok(Registered::Active(Box::new(issue_session(state, &user, None).await?)))
+    Ok(Registered::Active(Box::new(
+        issue_session(state, &user, None).await?,
+    )))
 }
 
 fn count_login(outcome: &'static str) {

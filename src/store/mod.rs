@@ -1,5 +1,6 @@
 //! Storage: repository traits (one per aggregate) with a SQLite and a MongoDB implementation.
 
+pub mod keys;
 pub mod mongo;
 pub mod sqlite;
 pub mod tokens;
@@ -9,6 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use keys::{ApiKeyRecord, ApiKeyRepo};
 pub use tokens::{RefreshToken, TokenRepo};
 pub use users::UserRepo;
 
@@ -50,6 +52,7 @@ pub struct Store {
     pub admin: Arc<dyn StoreAdmin>,
     pub users: Arc<dyn UserRepo>,
     pub tokens: Arc<dyn TokenRepo>,
+    pub keys: Arc<dyn ApiKeyRepo>,
 }
 
 impl Store {

@@ -1,6 +1,7 @@
 //! MongoDB engine (production): official driver, indexes from `migrations/mongo/` applied at boot.
 
 mod dates;
+mod keys;
 mod tokens;
 mod users;
 
@@ -63,6 +64,7 @@ pub async fn open(
         admin,
         users: Arc::new(users::MongoUsers::new(&db)),
         tokens: Arc::new(tokens::MongoTokens::new(&db)),
+        keys: Arc::new(keys::MongoKeys::new(&db)),
     })
 }
 

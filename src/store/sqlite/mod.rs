@@ -1,5 +1,6 @@
 //! SQLite engine (embedded default): one WAL-mode file under `DATA_DIR`, migrations via sqlx.
 
+mod keys;
 mod tokens;
 mod users;
 
@@ -44,7 +45,8 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
     Ok(Store {
         admin,
         users: Arc::new(users::SqliteUsers { pool: pool.clone() }),
-        tokens: Arc::new(tokens::SqliteTokens { pool }),
+        tokens: Arc::new(tokens::SqliteTokens { pool: pool.clone() }),
+        keys: Arc::new(keys::SqliteKeys { pool }),
     })
 }
 
