@@ -2,4 +2,5 @@
 
 pub mod auth_rules;
 pub mod clock;
+pub mod settings;
 pub mod user;

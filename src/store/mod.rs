@@ -2,6 +2,7 @@
 
 pub mod keys;
 pub mod mongo;
+pub mod settings;
 pub mod sqlite;
 pub mod tokens;
 pub mod users;
@@ -11,6 +12,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use keys::{ApiKeyRecord, ApiKeyRepo};
+pub use settings::{AlertRepo, SettingsRepo};
 pub use tokens::{RefreshToken, TokenRepo};
 pub use users::UserRepo;
 
@@ -53,6 +55,8 @@ pub struct Store {
     pub users: Arc<dyn UserRepo>,
     pub tokens: Arc<dyn TokenRepo>,
     pub keys: Arc<dyn ApiKeyRepo>,
+    pub settings: Arc<dyn SettingsRepo>,
+    pub alerts: Arc<dyn AlertRepo>,
 }
 
 impl Store {

@@ -71,3 +71,16 @@ mod tests {
         assert_eq!(from_value(&Bson::String("yesterday".into())), None);
     }
 }
+
+/// Booleans written by `$set` on some compatible servers come back as 0/1 integers.
+pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    match Bson::deserialize(d)? {
+        Bson::Boolean(b) => Ok(b),
+        Bson::Int32(n) => Ok(n != 0),
+        Bson::Int64(n) => Ok(n != 0),
+        Bson::Null => Ok(false),
+        other => Err(serde::de::Error::custom(format!(
+            "expected a boolean, got {other}"
+        ))),
+    }
+}

@@ -2,6 +2,7 @@
 
 mod dates;
 mod keys;
+mod settings;
 mod tokens;
 mod users;
 
@@ -65,6 +66,8 @@ pub async fn open(
         users: Arc::new(users::MongoUsers::new(&db)),
         tokens: Arc::new(tokens::MongoTokens::new(&db)),
         keys: Arc::new(keys::MongoKeys::new(&db)),
+        settings: Arc::new(settings::MongoSettings::new(&db)),
+        alerts: Arc::new(settings::MongoAlerts::new(&db)),
     })
 }
 

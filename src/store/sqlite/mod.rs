@@ -1,6 +1,7 @@
 //! SQLite engine (embedded default): one WAL-mode file under `DATA_DIR`, migrations via sqlx.
 
 mod keys;
+mod settings;
 mod tokens;
 mod users;
 
@@ -46,7 +47,9 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
         admin,
         users: Arc::new(users::SqliteUsers { pool: pool.clone() }),
         tokens: Arc::new(tokens::SqliteTokens { pool: pool.clone() }),
-        keys: Arc::new(keys::SqliteKeys { pool }),
+        keys: Arc::new(keys::SqliteKeys { pool: pool.clone() }),
+        settings: Arc::new(settings::SqliteSettings { pool: pool.clone() }),
+        alerts: Arc::new(settings::SqliteAlerts { pool }),
     })
 }
 
