@@ -44,6 +44,19 @@ pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BsonDateTime>,
     }
 }
 
+/// Booleans written by `$set` on some compatible servers come back as 0/1 integers.
+pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    match Bson::deserialize(d)? {
+        Bson::Boolean(b) => Ok(b),
+        Bson::Int32(n) => Ok(n != 0),
+        Bson::Int64(n) => Ok(n != 0),
+        Bson::Null => Ok(false),
+        other => Err(serde::de::Error::custom(format!(
+            "expected a boolean, got {other}"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,18 +82,5 @@ mod tests {
             Some(want)
         );
         assert_eq!(from_value(&Bson::String("yesterday".into())), None);
-    }
-}
-
-/// Booleans written by `$set` on some compatible servers come back as 0/1 integers.
-pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    match Bson::deserialize(d)? {
-        Bson::Boolean(b) => Ok(b),
-        Bson::Int32(n) => Ok(n != 0),
-        Bson::Int64(n) => Ok(n != 0),
-        Bson::Null => Ok(false),
-        other => Err(serde::de::Error::custom(format!(
-            "expected a boolean, got {other}"
-        ))),
     }
 }
