@@ -132,6 +132,18 @@ impl FromRequestParts<AppState> for CurrentUser {
         let token = bearer_token(parts).ok_or_else(AppError::unauthorized)?;
         let user = authenticate_token(state, token).await?;
         context::set_current_user(user.id());
+        // After an admin reset, only reading yourself, changing the password and logging out work.
+        if user.user.must_change_password
+            && !matches!(
+                parts.uri.path(),
+                "/api/auth/me" | "/api/auth/password" | "/api/auth/profile" | "/api/auth/logout"
+            )
+        {
+            return Err(AppError::forbidden(
+                "PASSWORD_CHANGE_REQUIRED",
+                "Change your password to continue",
+            ));
+        }
         parts.extensions.insert(user.clone());
         Ok(CurrentUser(user))
     }

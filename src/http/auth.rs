@@ -12,7 +12,7 @@ use crate::auth::service::{self, Registered, Session};
 use crate::auth::CurrentUser;
 use crate::domain::auth_rules;
 use crate::domain::user::{normalize_email, User};
-use crate::error::{parse_json, read_body, AppError, AppJson, AppResult};
+use crate::error::{parse_json, parse_optional_json, read_body, AppError, AppJson, AppResult};
 use crate::http::context;
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -179,11 +179,7 @@ async fn logout(State(state): State<AppState>, req: Request) -> AppResult<Json<s
         .verify_access(&token, state.clock.now())
         .map_err(|_| AppError::unauthorized())?;
     let bytes = read_body(req, &state).await?;
-    let body: LogoutBody = if bytes.iter().all(u8::is_ascii_whitespace) {
-        LogoutBody::default()
-    } else {
-        parse_json(&bytes)?
-    };
+    let body: LogoutBody = parse_optional_json(&bytes)?;
     service::logout(&state, &claims, body.refresh_token.as_deref()).await?;
     Ok(Json(json!({"success": true, "message": "Logged out"})))
 }

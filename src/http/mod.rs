@@ -1,5 +1,7 @@
 //! The HTTP surface: every resource router and the one middleware stack, assembled here.
 
+pub mod admin;
+pub mod admin_counts;
 pub mod auth;
 pub mod context;
 pub mod health;
@@ -28,6 +30,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
     let routes = Router::new()
         .merge(health::router())
         .merge(auth::router())
+        .merge(admin::router())
         .merge(extra)
         .fallback(middleware::not_found);
 

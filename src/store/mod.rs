@@ -1,5 +1,6 @@
 //! Storage: repository traits (one per aggregate) with a SQLite and a MongoDB implementation.
 
+pub mod audit;
 pub mod keys;
 pub mod mongo;
 pub mod settings;
@@ -11,6 +12,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use audit::{AuditEntry, AuditRepo};
 pub use keys::{ApiKeyRecord, ApiKeyRepo};
 pub use settings::{AlertRepo, SettingsRepo};
 pub use tokens::{RefreshToken, TokenRepo};
@@ -57,6 +59,7 @@ pub struct Store {
     pub keys: Arc<dyn ApiKeyRepo>,
     pub settings: Arc<dyn SettingsRepo>,
     pub alerts: Arc<dyn AlertRepo>,
+    pub audit: Arc<dyn AuditRepo>,
 }
 
 impl Store {
@@ -102,5 +105,21 @@ pub async fn connect_with(
             }
             Err(err) => return Err(err),
         }
+    }
+}
+
+impl Store {
+    /// Deletes a user and everything they own, in every collection (audit entries are kept).
+    /// Children first, the user row last, so a failure part-way leaves the account visible
+    /// (and the delete can simply be repeated) rather than orphaned data.
+    pub async fn delete_user_cascade(&self, user_id: &str) -> StoreResult<serde_json::Value> {
+        let keys = self.keys.delete_for_user(user_id).await?;
+        let alerts = self.alerts.clear(user_id).await?;
+        let settings = self.settings.delete_for_user(user_id).await?;
+        let tokens = self.tokens.delete_for_user(user_id).await?;
+        let user = self.users.delete(user_id).await?;
+        Ok(serde_json::json!({
+            "api_keys": keys, "alerts": alerts, "settings": settings, "tokens": tokens, "user": user,
+        }))
     }
 }

@@ -1,5 +1,6 @@
 //! MongoDB engine (production): official driver, indexes from `migrations/mongo/` applied at boot.
 
+mod audit;
 mod dates;
 mod keys;
 mod settings;
@@ -68,6 +69,7 @@ pub async fn open(
         keys: Arc::new(keys::MongoKeys::new(&db)),
         settings: Arc::new(settings::MongoSettings::new(&db)),
         alerts: Arc::new(settings::MongoAlerts::new(&db)),
+        audit: Arc::new(audit::MongoAudit::new(&db)),
     })
 }
 

@@ -1,5 +1,6 @@
 //! SQLite engine (embedded default): one WAL-mode file under `DATA_DIR`, migrations via sqlx.
 
+mod audit;
 mod keys;
 mod settings;
 mod tokens;
@@ -49,7 +50,8 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
         tokens: Arc::new(tokens::SqliteTokens { pool: pool.clone() }),
         keys: Arc::new(keys::SqliteKeys { pool: pool.clone() }),
         settings: Arc::new(settings::SqliteSettings { pool: pool.clone() }),
-        alerts: Arc::new(settings::SqliteAlerts { pool }),
+        alerts: Arc::new(settings::SqliteAlerts { pool: pool.clone() }),
+        audit: Arc::new(audit::SqliteAudit { pool }),
     })
 }
 
