@@ -2,5 +2,9 @@
 
 pub mod bot;
 pub mod bot_enums;
+pub mod bot_rules;
 pub mod clock;
+pub mod quarantine;
+pub mod status_machine;
+pub mod training;
 pub mod user;
