@@ -2,6 +2,12 @@
 
 pub mod admin_rules;
 pub mod auth_rules;
+pub mod bot;
+pub mod bot_enums;
+pub mod bot_rules;
 pub mod clock;
+pub mod quarantine;
 pub mod settings;
+pub mod status_machine;
+pub mod training;
 pub mod user;
