@@ -1,4 +1,5 @@
 //! Domain models and rules, free of I/O.
 
+pub mod chat;
 pub mod clock;
 pub mod user;

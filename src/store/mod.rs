@@ -1,5 +1,6 @@
 //! Storage: repository traits (one per aggregate) with a SQLite and a MongoDB implementation.
 
+pub mod chat;
 pub mod mongo;
 pub mod sqlite;
 pub mod users;
@@ -8,6 +9,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use chat::ChatRepo;
 pub use users::UserRepo;
 
 /// Storage failures the domain can act on.
@@ -47,6 +49,7 @@ pub trait StoreAdmin: Send + Sync {
 pub struct Store {
     pub admin: Arc<dyn StoreAdmin>,
     pub users: Arc<dyn UserRepo>,
+    pub chat: Arc<dyn ChatRepo>,
 }
 
 impl Store {

@@ -1,5 +1,6 @@
 //! MongoDB engine (production): official driver, indexes from `migrations/mongo/` applied at boot.
 
+mod chat;
 mod users;
 
 use std::sync::Arc;
@@ -60,6 +61,7 @@ pub async fn open(
     Ok(Store {
         admin,
         users: Arc::new(users::MongoUsers::new(&db)),
+        chat: Arc::new(chat::MongoChat::new(&db)),
     })
 }
 

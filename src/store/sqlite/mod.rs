@@ -1,5 +1,6 @@
 //! SQLite engine (embedded default): one WAL-mode file under `DATA_DIR`, migrations via sqlx.
 
+mod chat;
 mod users;
 
 use std::path::Path;
@@ -42,7 +43,8 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
     }
     Ok(Store {
         admin,
-        users: Arc::new(users::SqliteUsers { pool }),
+        users: Arc::new(users::SqliteUsers { pool: pool.clone() }),
+        chat: Arc::new(chat::SqliteChat { pool }),
     })
 }
 
