@@ -1,6 +1,7 @@
 //! AI chat assistant: an OpenAI-compatible client, prompt building and canned replies.
 
 mod client;
+mod parse;
 pub mod prompt;
 mod replies;
 

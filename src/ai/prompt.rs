@@ -163,7 +163,10 @@ mod tests {
         let messages = build_messages(&UserSummary::default(), &history, "next");
         let contents: Vec<&str> = messages.iter().map(|m| m.content.as_str()).collect();
         assert_eq!(contents.len(), 12);
-        assert_eq!(&contents[1..11], &["m5", "m6", "m7", "m8", "m9", "m10", "m11", "m12", "m13", "m14"]);
+        assert_eq!(
+            &contents[1..11],
+            &["m5", "m6", "m7", "m8", "m9", "m10", "m11", "m12", "m13", "m14"]
+        );
         assert_eq!(contents[11], "next");
     }
 
@@ -180,6 +183,8 @@ mod tests {
             roles,
             [ChatRole::System, ChatRole::Assistant, ChatRole::User]
         );
-        assert!(!messages.iter().any(|m| m.content.contains("ignore all rules")));
+        assert!(!messages
+            .iter()
+            .any(|m| m.content.contains("ignore all rules")));
     }
 }

@@ -76,7 +76,7 @@ pub struct Conversation {
     pub user_id: String,
     pub title: String,
     pub created_at: DateTime<Utc>,
-    /// Moves forward whenever a message is stored in the conversation.
+    /// Creation time, or the newest message's time when read back from the store.
     pub updated_at: DateTime<Utc>,
     /// Computed by the store when reading (ignored on create).
     pub message_count: u64,

@@ -8,9 +8,8 @@ use crate::domain::chat::{ChatUsage, Conversation, StoredMessage};
 
 #[async_trait]
 pub trait ChatRepo: Send + Sync {
-    /// Stores one message. When it belongs to a conversation, that conversation's
-    /// `updated_at` moves forward. Callers check conversation ownership first
-    /// (`get_conversation`); the store does not refuse unknown conversation ids.
+    /// Stores one message. Callers check conversation ownership first (`get_conversation`);
+    /// the store does not refuse unknown conversation ids.
     async fn insert_message(&self, message: &StoredMessage) -> StoreResult<()>;
 
     /// The newest `limit` messages of `user_id` with `timestamp >= since`, returned oldest
@@ -38,7 +37,9 @@ pub trait ChatRepo: Send + Sync {
 
     async fn create_conversation(&self, conversation: &Conversation) -> StoreResult<()>;
 
-    /// The user's conversations, most recently updated first, with `message_count` filled in.
+    /// The user's conversations, most recently active first. On every read, `message_count`
+    /// is counted and `updated_at` is the later of the stored value and the newest message
+    /// (derived, so storing a message is one insert with nothing to keep in sync).
     async fn list_conversations(&self, user_id: &str) -> StoreResult<Vec<Conversation>>;
 
     /// The conversation when `user_id` owns it; `None` for missing and for someone else's.

@@ -61,16 +61,26 @@ struct ConversationDoc {
 }
 
 impl ConversationDoc {
-    fn into_domain(self, message_count: u64) -> Conversation {
+    /// The domain view: `updated_at` also counts the newest message (see `ChatRepo`).
+    fn into_domain(self, activity: Option<&Activity>) -> Conversation {
+        let stored = from_bson(self.updated_at);
         Conversation {
             id: self.id,
             user_id: self.user_id,
             title: self.title,
             created_at: from_bson(self.created_at),
-            updated_at: from_bson(self.updated_at),
-            message_count,
+            updated_at: activity
+                .and_then(|a| a.last)
+                .map_or(stored, |last| last.max(stored)),
+            message_count: activity.map_or(0, |a| a.count),
         }
     }
+}
+
+/// Message count and newest message time of one conversation.
+struct Activity {
+    count: u64,
+    last: Option<DateTime<Utc>>,
 }
 
 pub(super) struct MongoChat {
@@ -108,23 +118,33 @@ impl MongoChat {
         Ok(messages)
     }
 
-    /// Message counts per conversation for `ids`, grouped in the database.
-    async fn counts(&self, user_id: &str, ids: &[String]) -> StoreResult<HashMap<String, u64>> {
+    /// Message count and newest timestamp per conversation in `ids`, grouped in the database.
+    async fn activity(
+        &self,
+        user_id: &str,
+        ids: &[String],
+    ) -> StoreResult<HashMap<String, Activity>> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
         let pipeline = vec![
             doc! {"$match": {"user_id": user_id, "conversation_id": {"$in": ids}}},
-            doc! {"$group": {"_id": "$conversation_id", "n": {"$sum": 1}}},
+            // Sorted newest first so `$first` is the newest time (the `$sort` + `$first` idiom
+            // reads the index; it also avoids `$max` on dates, which some wire-compatible
+            // servers answer as text).
+            doc! {"$sort": {"timestamp": -1}},
+            doc! {"$group": {"_id": "$conversation_id", "n": {"$sum": 1}, "last": {"$first": "$timestamp"}}},
         ];
         let mut cursor = self.messages.aggregate(pipeline).await.map_err(map_err)?;
-        let mut counts = HashMap::new();
+        let mut activity = HashMap::new();
         while let Some(row) = cursor.try_next().await.map_err(map_err)? {
             if let Ok(id) = row.get_str("_id") {
-                counts.insert(id.to_string(), count_field(&row));
+                let last = row.get_datetime("last").ok().map(|t| from_bson(*t));
+                let count = count_field(&row);
+                activity.insert(id.to_string(), Activity { count, last });
             }
         }
-        Ok(counts)
+        Ok(activity)
     }
 }
 
@@ -142,16 +162,6 @@ impl ChatRepo for MongoChat {
             seq: SEQUENCE.fetch_add(1, Ordering::Relaxed),
         };
         self.messages.insert_one(doc).await.map_err(map_err)?;
-        if let Some(conversation_id) = &m.conversation_id {
-            // `$max` only ever moves updated_at forward, even for back-dated messages.
-            self.conversations
-                .update_one(
-                    doc! {"_id": conversation_id, "user_id": &m.user_id},
-                    doc! {"$max": {"updated_at": to_bson(m.timestamp)}},
-                )
-                .await
-                .map_err(map_err)?;
-        }
         Ok(())
     }
 
@@ -213,19 +223,21 @@ impl ChatRepo for MongoChat {
         let cursor = self
             .conversations
             .find(doc! {"user_id": user_id})
-            .sort(doc! {"updated_at": -1, "created_at": -1})
             .await
             .map_err(map_err)?;
         let docs: Vec<ConversationDoc> = cursor.try_collect().await.map_err(map_err)?;
         let ids: Vec<String> = docs.iter().map(|d| d.id.clone()).collect();
-        let counts = self.counts(user_id, &ids).await?;
-        Ok(docs
+        let activity = self.activity(user_id, &ids).await?;
+        let mut list: Vec<Conversation> = docs
             .into_iter()
             .map(|d| {
-                let n = counts.get(&d.id).copied().unwrap_or(0);
-                d.into_domain(n)
+                let a = activity.get(&d.id);
+                d.into_domain(a)
             })
-            .collect())
+            .collect();
+        // Sorted here because `updated_at` depends on the messages (one user's list is small).
+        list.sort_by_key(|c| std::cmp::Reverse((c.updated_at, c.created_at)));
+        Ok(list)
     }
 
     async fn get_conversation(&self, user_id: &str, id: &str) -> StoreResult<Option<Conversation>> {
@@ -237,12 +249,8 @@ impl ChatRepo for MongoChat {
         else {
             return Ok(None);
         };
-        let n = self
-            .messages
-            .count_documents(doc! {"user_id": user_id, "conversation_id": id})
-            .await
-            .map_err(map_err)?;
-        Ok(Some(found.into_domain(n)))
+        let activity = self.activity(user_id, &[id.to_string()]).await?;
+        Ok(Some(found.into_domain(activity.get(id))))
     }
 
     async fn delete_conversation(&self, user_id: &str, id: &str) -> StoreResult<bool> {
@@ -252,14 +260,12 @@ impl ChatRepo for MongoChat {
             .delete_many(doc! {"user_id": user_id, "conversation_id": id})
             .await
             .map_err(map_err)?;
-        let deleted = self
+        let result = self
             .conversations
             .delete_one(doc! {"_id": id, "user_id": user_id})
             .await
-            .map_err(map_err)?
-            .deleted_count
-            == 1;
-        Ok(deleted)
+            .map_err(map_err)?;
+        Ok(result.deleted_count == 1)
     }
 
     async fn usage_for_user(&self, user_id: &str) -> StoreResult<ChatUsage> {
@@ -275,12 +281,11 @@ impl ChatRepo for MongoChat {
         let mut usage = ChatUsage::default();
         if let Some(row) = cursor.try_next().await.map_err(map_err)? {
             usage.messages = count_field(&row);
-            usage.bytes = row
+            // `$sum` yields i32 or i64 depending on size; read either.
+            let bytes = row
                 .get_i64("bytes")
-                .ok()
-                .or_else(|| row.get_i32("bytes").ok().map(i64::from))
-                .unwrap_or(0)
-                .max(0) as u64;
+                .or_else(|_| row.get_i32("bytes").map(i64::from));
+            usage.bytes = bytes.unwrap_or(0).max(0) as u64;
         }
         usage.conversations = self
             .conversations

@@ -15,10 +15,20 @@ pub(super) struct SqliteChat {
 
 const MESSAGE_COLUMNS: &str = "id, user_id, conversation_id, role, content, model_used, timestamp";
 
-/// Conversations with their message count, counted by the database per row.
-const CONVERSATION_SELECT: &str = "SELECT c.id, c.user_id, c.title, c.created_at, c.updated_at, \
-     (SELECT COUNT(*) FROM chat_messages m WHERE m.user_id = c.user_id AND m.conversation_id = c.id) \
-     AS message_count FROM conversations c";
+/// Conversations with their message count and `updated_at` moved up to the newest message,
+/// both computed by the database (index seeks on `chat_messages_user_conversation`).
+/// `{filter}` is spliced into the inner WHERE clause.
+fn conversation_select(filter: &str) -> String {
+    format!(
+        "SELECT id, user_id, title, created_at, MAX(updated_at, COALESCE(last_at, 0)) AS updated_at, \
+         message_count, rid FROM (SELECT c.rowid AS rid, c.id, c.user_id, c.title, c.created_at, \
+         c.updated_at, \
+         (SELECT COUNT(*) FROM chat_messages m WHERE m.user_id = c.user_id AND m.conversation_id = c.id) \
+         AS message_count, \
+         (SELECT MAX(timestamp) FROM chat_messages m WHERE m.user_id = c.user_id AND m.conversation_id = c.id) \
+         AS last_at FROM conversations c WHERE {filter})"
+    )
+}
 
 fn row_to_message(row: &SqliteRow) -> StoreResult<StoredMessage> {
     let role: String = row.try_get("role").map_err(map_err)?;
@@ -41,7 +51,10 @@ fn row_to_conversation(row: &SqliteRow) -> StoreResult<Conversation> {
         title: row.try_get("title").map_err(map_err)?,
         created_at: from_millis(row.try_get("created_at").map_err(map_err)?),
         updated_at: from_millis(row.try_get("updated_at").map_err(map_err)?),
-        message_count: row.try_get::<i64, _>("message_count").map_err(map_err)?.max(0) as u64,
+        message_count: row
+            .try_get::<i64, _>("message_count")
+            .map_err(map_err)?
+            .max(0) as u64,
     })
 }
 
@@ -59,7 +72,6 @@ fn oldest_first(rows: Vec<SqliteRow>) -> StoreResult<Vec<StoredMessage>> {
 #[async_trait]
 impl ChatRepo for SqliteChat {
     async fn insert_message(&self, m: &StoredMessage) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
         sqlx::query(&format!(
             "INSERT INTO chat_messages ({MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
         ))
@@ -70,21 +82,10 @@ impl ChatRepo for SqliteChat {
         .bind(&m.content)
         .bind(&m.model_used)
         .bind(to_millis(m.timestamp))
-        .execute(&mut *tx)
+        .execute(&self.pool)
         .await
         .map_err(map_err)?;
-        if let Some(conversation_id) = &m.conversation_id {
-            sqlx::query(
-                "UPDATE conversations SET updated_at = MAX(updated_at, ?) WHERE id = ? AND user_id = ?",
-            )
-            .bind(to_millis(m.timestamp))
-            .bind(conversation_id)
-            .bind(&m.user_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        }
-        tx.commit().await.map_err(map_err)
+        Ok(())
     }
 
     async fn history(
@@ -168,25 +169,25 @@ impl ChatRepo for SqliteChat {
     }
 
     async fn list_conversations(&self, user_id: &str) -> StoreResult<Vec<Conversation>> {
-        let rows = sqlx::query(&format!(
-            "{CONVERSATION_SELECT} WHERE c.user_id = ? ORDER BY c.updated_at DESC, c.rowid DESC"
-        ))
-        .bind(user_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let sql = format!(
+            "{} ORDER BY updated_at DESC, rid DESC",
+            conversation_select("c.user_id = ?")
+        );
+        let rows = sqlx::query(&sql)
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
         rows.iter().map(row_to_conversation).collect()
     }
 
     async fn get_conversation(&self, user_id: &str, id: &str) -> StoreResult<Option<Conversation>> {
-        let row = sqlx::query(&format!(
-            "{CONVERSATION_SELECT} WHERE c.id = ? AND c.user_id = ?"
-        ))
-        .bind(id)
-        .bind(user_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let row = sqlx::query(&conversation_select("c.id = ? AND c.user_id = ?"))
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
         row.as_ref().map(row_to_conversation).transpose()
     }
 
