@@ -5,6 +5,7 @@ pub mod auth_rules;
 pub mod bot;
 pub mod bot_enums;
 pub mod bot_rules;
+pub mod chat;
 pub mod clock;
 pub mod quarantine;
 pub mod settings;

@@ -1,6 +1,7 @@
 //! Storage: repository traits (one per aggregate) with a SQLite and a MongoDB implementation.
 
 pub mod audit;
+pub mod chat;
 pub mod keys;
 pub mod mongo;
 pub mod settings;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use audit::{AuditEntry, AuditRepo};
+pub use chat::ChatRepo;
 pub use keys::{ApiKeyRecord, ApiKeyRepo};
 pub use settings::{AlertRepo, SettingsRepo};
 pub use tokens::{RefreshToken, TokenRepo};
@@ -60,6 +62,7 @@ pub struct Store {
     pub settings: Arc<dyn SettingsRepo>,
     pub alerts: Arc<dyn AlertRepo>,
     pub audit: Arc<dyn AuditRepo>,
+    pub chat: Arc<dyn ChatRepo>,
 }
 
 impl Store {
@@ -115,11 +118,12 @@ impl Store {
     pub async fn delete_user_cascade(&self, user_id: &str) -> StoreResult<serde_json::Value> {
         let keys = self.keys.delete_for_user(user_id).await?;
         let alerts = self.alerts.clear(user_id).await?;
+        let chat_messages = self.chat.clear(user_id).await?;
         let settings = self.settings.delete_for_user(user_id).await?;
         let tokens = self.tokens.delete_for_user(user_id).await?;
         let user = self.users.delete(user_id).await?;
         Ok(serde_json::json!({
-            "api_keys": keys, "alerts": alerts, "settings": settings, "tokens": tokens, "user": user,
+            "api_keys": keys, "alerts": alerts, "chat_messages": chat_messages, "settings": settings, "tokens": tokens, "user": user,
         }))
     }
 }

@@ -1,6 +1,7 @@
 //! MongoDB engine (production): official driver, indexes from `migrations/mongo/` applied at boot.
 
 mod audit;
+mod chat;
 mod dates;
 mod keys;
 mod settings;
@@ -70,6 +71,7 @@ pub async fn open(
         settings: Arc::new(settings::MongoSettings::new(&db)),
         alerts: Arc::new(settings::MongoAlerts::new(&db)),
         audit: Arc::new(audit::MongoAudit::new(&db)),
+        chat: Arc::new(chat::MongoChat::new(&db)),
     })
 }
 

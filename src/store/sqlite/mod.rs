@@ -1,6 +1,7 @@
 //! SQLite engine (embedded default): one WAL-mode file under `DATA_DIR`, migrations via sqlx.
 
 mod audit;
+mod chat;
 mod keys;
 mod settings;
 mod tokens;
@@ -51,7 +52,8 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
         keys: Arc::new(keys::SqliteKeys { pool: pool.clone() }),
         settings: Arc::new(settings::SqliteSettings { pool: pool.clone() }),
         alerts: Arc::new(settings::SqliteAlerts { pool: pool.clone() }),
-        audit: Arc::new(audit::SqliteAudit { pool }),
+        audit: Arc::new(audit::SqliteAudit { pool: pool.clone() }),
+        chat: Arc::new(chat::SqliteChat { pool }),
     })
 }
 
