@@ -4,6 +4,8 @@ pub mod bot;
 pub mod bot_enums;
 pub mod bot_rules;
 pub mod clock;
+pub mod evolve;
+pub mod overrides;
 pub mod quarantine;
 pub mod status_machine;
 pub mod training;
