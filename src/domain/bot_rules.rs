@@ -171,6 +171,7 @@ pub type Changes = Map<String, Value>;
 
 /// Validates everything first, then applies, so a refused update changes nothing.
 /// The caller checks name uniqueness and API keys (they need storage) before calling.
+/// `_cfg` is taken for symmetry with `Bot::new` (no rule here reads it yet).
 pub fn apply_update(
     bot: &mut Bot,
     input: BotUpdateInput,

@@ -7,6 +7,8 @@ pub mod bot_enums;
 pub mod bot_rules;
 pub mod chat;
 pub mod clock;
+pub mod evolve;
+pub mod overrides;
 pub mod quarantine;
 pub mod settings;
 pub mod status_machine;

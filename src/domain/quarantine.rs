@@ -32,12 +32,12 @@ pub fn is_retired(bot: &Bot) -> bool {
     bot.quarantine_count > MAX_QUARANTINES
 }
 
-/// Hours left before a quarantined bot may start again (0 when due or not quarantined).
+/// Hours left before a quarantined bot may start again (0 when due or never quarantined).
+/// Read from `retraining_until` whatever the status, so stopping a quarantined bot and
+/// starting it again cannot cut the retraining short.
 pub fn retraining_hours_remaining(bot: &Bot, now: DateTime<Utc>) -> f64 {
-    match bot.retraining_until {
-        Some(until) if bot.status == BotStatus::Quarantined => hours_since(now, until),
-        _ => 0.0,
-    }
+    bot.retraining_until
+        .map_or(0.0, |until| hours_since(now, until))
 }
 
 /// Quarantines (or, the 4th time, retires) the bot and records why.

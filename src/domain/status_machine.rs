@@ -118,14 +118,12 @@ fn start_guards(bot: &Bot, ctx: TransitionContext) -> Result<(), Refusal> {
             "Bot was stopped for good after repeated quarantines",
         ));
     }
-    if bot.status == BotStatus::Quarantined {
-        let hours = quarantine::retraining_hours_remaining(bot, ctx.now);
-        if hours > 0.0 {
-            return Err(Refusal::waiting(
-                format!("Bot is quarantined for retraining; {hours:.1} h remaining"),
-                hours,
-            ));
-        }
+    let hours = quarantine::retraining_hours_remaining(bot, ctx.now);
+    if hours > 0.0 {
+        return Err(Refusal::waiting(
+            format!("Bot is quarantined for retraining; {hours:.1} h remaining"),
+            hours,
+        ));
     }
     if ctx.emergency_stop_active {
         return Err(Refusal::new(

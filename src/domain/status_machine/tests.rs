@@ -103,6 +103,22 @@ fn a_quarantined_bot_waits_for_its_retraining_to_end() {
 }
 
 #[test]
+fn stopping_a_quarantined_bot_does_not_cut_its_retraining_short() {
+    let mut bot = paper_bot();
+    quarantine(&mut bot, t0(), "drawdown");
+    let status = transition(&bot, BotAction::Stop, ctx(t0())).unwrap();
+    apply(&mut bot, BotAction::Stop, status, t0(), None);
+    assert!(!can_start(&bot, ctx(t0() + Duration::minutes(10))));
+    let later = t0() + Duration::hours(1);
+    let status = transition(&bot, BotAction::Start, ctx(later)).unwrap();
+    apply(&mut bot, BotAction::Start, status, later, None);
+    assert_eq!(
+        (bot.status, bot.retraining_until),
+        (BotStatus::Active, None)
+    );
+}
+
+#[test]
 fn a_retired_bot_never_starts_again() {
     let mut bot = paper_bot();
     bot.quarantine_count = 3;
