@@ -1,5 +1,9 @@
 //! Domain models and rules, free of I/O.
 
 pub mod auth_rules;
+pub mod circuit_breaker;
 pub mod clock;
+pub mod fees;
+pub mod gates;
+pub mod orders;
 pub mod user;
