@@ -4,6 +4,8 @@ pub mod auth_rules;
 pub mod circuit_breaker;
 pub mod clock;
 pub mod fees;
+pub mod fill;
 pub mod gates;
+pub mod ledger;
 pub mod orders;
 pub mod user;
