@@ -8,4 +8,5 @@ pub mod fill;
 pub mod gates;
 pub mod ledger;
 pub mod orders;
+pub mod portfolio;
 pub mod user;
