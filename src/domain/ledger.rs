@@ -162,10 +162,9 @@ pub fn verify_chain_from(entries: &[LedgerEntry], first_seq: u64, prev_hash: &st
         head_seq: None,
         head_hash: None,
     };
-    let mut expected_seq = first_seq;
     let mut expected_prev = prev_hash.to_string();
     let user = entries.first().map(|e| e.user_id.as_str());
-    for entry in entries {
+    for (expected_seq, entry) in (first_seq..).zip(entries) {
         let problem = if entry.seq != expected_seq {
             Some(format!(
                 "expected entry {expected_seq} but found {}: an entry was deleted or moved",
@@ -195,7 +194,6 @@ pub fn verify_chain_from(entries: &[LedgerEntry], first_seq: u64, prev_hash: &st
         report.checked += 1;
         report.head_seq = Some(entry.seq);
         report.head_hash = Some(entry.hash.clone());
-        expected_seq += 1;
         expected_prev.clone_from(&entry.hash);
     }
     report

@@ -8,5 +8,6 @@ pub mod fill;
 pub mod gates;
 pub mod ledger;
 pub mod orders;
+pub mod periods;
 pub mod portfolio;
 pub mod user;
