@@ -1,6 +1,7 @@
 //! Storage: repository traits (one per aggregate) with a SQLite and a MongoDB implementation.
 
 pub mod audit;
+pub mod bots;
 pub mod chat;
 pub mod keys;
 pub mod mongo;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use audit::{AuditEntry, AuditRepo};
+pub use bots::BotRepo;
 pub use chat::ChatRepo;
 pub use keys::{ApiKeyRecord, ApiKeyRepo};
 pub use settings::{AlertRepo, SettingsRepo};
@@ -63,6 +65,7 @@ pub struct Store {
     pub alerts: Arc<dyn AlertRepo>,
     pub audit: Arc<dyn AuditRepo>,
     pub chat: Arc<dyn ChatRepo>,
+    pub bots: Arc<dyn BotRepo>,
 }
 
 impl Store {
@@ -119,11 +122,12 @@ impl Store {
         let keys = self.keys.delete_for_user(user_id).await?;
         let alerts = self.alerts.clear(user_id).await?;
         let chat_messages = self.chat.clear(user_id).await?;
+        let bots = self.bots.delete_for_user(user_id).await?;
         let settings = self.settings.delete_for_user(user_id).await?;
         let tokens = self.tokens.delete_for_user(user_id).await?;
         let user = self.users.delete(user_id).await?;
         Ok(serde_json::json!({
-            "api_keys": keys, "alerts": alerts, "chat_messages": chat_messages, "settings": settings, "tokens": tokens, "user": user,
+            "api_keys": keys, "alerts": alerts, "chat_messages": chat_messages, "bots": bots, "settings": settings, "tokens": tokens, "user": user,
         }))
     }
 }

@@ -1,8 +1,10 @@
 //! MongoDB engine (production): official driver, indexes from `migrations/mongo/` applied at boot.
 
 mod audit;
+mod bots;
 mod chat;
 mod dates;
+mod json_doc;
 mod keys;
 mod settings;
 mod tokens;
@@ -72,6 +74,7 @@ pub async fn open(
         alerts: Arc::new(settings::MongoAlerts::new(&db)),
         audit: Arc::new(audit::MongoAudit::new(&db)),
         chat: Arc::new(chat::MongoChat::new(&db)),
+        bots: Arc::new(bots::MongoBots::new(&db)),
     })
 }
 
@@ -166,6 +169,16 @@ pub(crate) fn map_err(err: mongodb::error::Error) -> StoreError {
         }
         ErrorKind::Command(ce) if ce.code == 11000 => {
             StoreError::Duplicate(duplicate_field(&ce.message))
+        }
+        ErrorKind::InsertMany(im) => {
+            match im
+                .write_errors
+                .as_ref()
+                .and_then(|errs| errs.iter().find(|e| e.code == 11000))
+            {
+                Some(dup) => StoreError::Duplicate(duplicate_field(&dup.message)),
+                None => StoreError::Other(err.to_string()),
+            }
         }
         ErrorKind::ServerSelection { .. }
         | ErrorKind::Io(_)

@@ -1,6 +1,7 @@
 //! SQLite engine (embedded default): one WAL-mode file under `DATA_DIR`, migrations via sqlx.
 
 mod audit;
+mod bots;
 mod chat;
 mod keys;
 mod settings;
@@ -53,7 +54,8 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
         settings: Arc::new(settings::SqliteSettings { pool: pool.clone() }),
         alerts: Arc::new(settings::SqliteAlerts { pool: pool.clone() }),
         audit: Arc::new(audit::SqliteAudit { pool: pool.clone() }),
-        chat: Arc::new(chat::SqliteChat { pool }),
+        chat: Arc::new(chat::SqliteChat { pool: pool.clone() }),
+        bots: Arc::new(bots::SqliteBots { pool }),
     })
 }
 
@@ -133,6 +135,8 @@ pub(crate) fn map_err(err: sqlx::Error) -> StoreError {
         _ => StoreError::Other(err.to_string()),
     }
 }
+
+pub(crate) use bots::totals_from;
 
 pub(crate) fn to_millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
