@@ -455,3 +455,70 @@ async fn platforms_list_summary_and_action_flags() {
         422
     );
 }
+
+/// Every state change publishes its domain event for that user only (delivery over WS/SSE is
+/// tested in tests/realtime.rs).
+#[tokio::test]
+async fn state_changes_publish_domain_events_to_the_owner_only() {
+    use amarktai::events::Replay;
+    let app = TestApp::spawn().await;
+    let token = app.token_for("ev@example.com").await;
+    let other = app.token_for("other@example.com").await;
+    let me = body(app.get_auth("/api/auth/me", &token).await).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let them = body(app.get_auth("/api/auth/me", &other).await).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id = create(&app, &token, "Evented", "luno").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.put_auth(
+        &format!("/api/bots/{id}"),
+        &token,
+        json!({"name": "Renamed"}),
+    )
+    .await;
+    app.post_auth(&format!("/api/bots/{id}/pause"), &token, json!({}))
+        .await;
+    app.post_auth(&format!("/api/bots/{id}/resume"), &token, json!({}))
+        .await;
+    app.post_auth(&format!("/api/bots/{id}/stop"), &token, json!({}))
+        .await;
+    app.post_auth(&format!("/api/bots/{id}/start"), &token, json!({}))
+        .await;
+    app.put_auth(
+        "/api/system/mode",
+        &token,
+        json!({"mode": "autopilot", "enabled": true}),
+    )
+    .await;
+    app.delete_auth(&format!("/api/bots/{id}"), &token).await;
+    let Replay::Events(events) = app.state.events.subscribe(&me, Some(0)).replay else {
+        panic!("expected replay")
+    };
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "bot_created",
+            "bot_updated",
+            "bot_paused",
+            "bot_resumed",
+            "bot_stopped",
+            "bot_started",
+            "system_mode_update",
+            "bot_deleted"
+        ]
+    );
+    assert_eq!(events[1].payload["changes"]["name"], "Renamed");
+    assert_eq!(events[1].payload["bot_id"], id.as_str());
+    assert_eq!(
+        app.state.events.subscribe(&them, Some(0)).last_event_id,
+        0,
+        "the other user got no events"
+    );
+}

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use crate::auth::CurrentUser;
 use crate::domain::settings::{Alert, SystemMode};
 use crate::error::{parse_optional_json, AppError, AppJson, AppResult};
+use crate::events::EventType;
 use crate::http::bots::ops::{self, emit};
 use crate::state::AppState;
 
@@ -67,7 +68,7 @@ async fn set_mode(
     emit(
         &state,
         user.id(),
-        "system_mode_update",
+        EventType::SystemModeUpdate,
         json!({"modes": settings.modes_json()}),
     );
     Ok(Json(
@@ -111,10 +112,10 @@ async fn emergency_on(
     emit(
         &state,
         user.id(),
-        "emergency_stop",
+        EventType::EmergencyStop,
         json!({"active": true, "reason": reason, "bots_paused": paused.len()}),
     );
-    emit(&state, user.id(), "alert", json!({"alert": alert}));
+    emit(&state, user.id(), EventType::Alert, json!({"alert": alert}));
     Ok(Json(
         json!({"success": true, "bots_paused": paused.len(), "message": format!("Emergency stop active; {} bots paused", paused.len())}),
     ))
@@ -132,7 +133,7 @@ async fn emergency_off(
     emit(
         &state,
         user.id(),
-        "emergency_stop",
+        EventType::EmergencyStop,
         json!({"active": false}),
     );
     Ok(Json(

@@ -9,6 +9,7 @@ use crate::auth::CurrentUser;
 use crate::domain::bot::BotStatus;
 use crate::domain::{quarantine, training};
 use crate::error::{AppError, AppResult};
+use crate::events::EventType;
 use crate::http::bots::ops::{bot_json, emit, load_bot};
 use crate::state::AppState;
 
@@ -82,7 +83,7 @@ async fn promote(
     emit(
         &state,
         user.id(),
-        "bot_promoted",
+        EventType::BotPromoted,
         json!({"bot": bot_json(&bot), "message": message}),
     );
     Ok(Json(

@@ -13,6 +13,7 @@ use crate::domain::bot::TradingMode;
 use crate::domain::status_machine::{self, BotAction};
 use crate::domain::{evolve, training};
 use crate::error::{parse_optional_json, AppError, AppResult};
+use crate::events::EventType;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -65,10 +66,10 @@ async fn act(
         return Err(AppError::not_found("BOT_NOT_FOUND", "Bot not found"));
     }
     let (event, verb) = match action {
-        BotAction::Start => ("bot_started", "started"),
-        BotAction::Stop => ("bot_stopped", "stopped"),
-        BotAction::Pause => ("bot_paused", "paused"),
-        _ => ("bot_resumed", "resumed"),
+        BotAction::Start => (EventType::BotStarted, "started"),
+        BotAction::Stop => (EventType::BotStopped, "stopped"),
+        BotAction::Pause => (EventType::BotPaused, "paused"),
+        _ => (EventType::BotResumed, "resumed"),
     };
     let message = format!("Bot '{}' {verb}", bot.name);
     emit(
@@ -143,7 +144,7 @@ async fn evolve_bots(
             emit(
                 &state,
                 user.id(),
-                "bot_updated",
+                EventType::BotUpdated,
                 json!({"bot_id": bot.id, "changes": {"params": bot.params}}),
             );
         }

@@ -13,6 +13,7 @@ use crate::auth::CurrentUser;
 use crate::domain::bot::{Bot, BotStatus, Exchange, NewBot, RiskMode, TradingMode};
 use crate::domain::bot_rules::{self, BotUpdateInput, NewBotInput};
 use crate::error::{AppError, AppJson, AppResult};
+use crate::events::EventType;
 use crate::state::AppState;
 use crate::store::bots::{BotCaps, CreateOutcome};
 use crate::store::StoreError;
@@ -107,7 +108,7 @@ async fn create(
     emit(
         &state,
         user.id(),
-        "bot_created",
+        EventType::BotCreated,
         json!({"bot": bot_json(&bot)}),
     );
     Ok(Json(bot_json(&bot)))
@@ -205,7 +206,7 @@ async fn batch_create(
         emit(
             &state,
             user.id(),
-            "bot_created",
+            EventType::BotCreated,
             json!({"bot": bot_json(bot)}),
         );
     }
@@ -275,7 +276,7 @@ async fn update(
         emit(
             &state,
             user.id(),
-            "bot_updated",
+            EventType::BotUpdated,
             json!({"bot_id": bot.id, "changes": changes}),
         );
     }
@@ -296,7 +297,7 @@ async fn remove(
     emit(
         &state,
         user.id(),
-        "bot_deleted",
+        EventType::BotDeleted,
         json!({"bot_id": bot.id, "bot_name": bot.name}),
     );
     Ok(Json(

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use crate::domain::bot::{Bot, BotStatus};
 use crate::domain::status_machine::{self, BotAction, TransitionContext};
 use crate::error::{AppError, AppResult};
+use crate::events::EventType;
 use crate::state::AppState;
 
 /// A bot as clients see it: every stored field plus the legacy `mode` alias.
@@ -63,7 +64,7 @@ pub async fn pause_all(state: &AppState, user_id: &str, reason: &str) -> AppResu
                 emit(
                     state,
                     user_id,
-                    "bot_paused",
+                    EventType::BotPaused,
                     json!({"bot": bot_json(&bot), "message": reason}),
                 );
                 paused.push(bot);
@@ -73,14 +74,7 @@ pub async fn pause_all(state: &AppState, user_id: &str, reason: &str) -> AppResu
     Ok(paused)
 }
 
-/// Publishes a domain event to the user's realtime clients.
-/// (Delivery lands with the realtime event bus; this is the one place that calls it.)
-pub fn emit(_state: &AppState, user_id: &str, kind: &str, payload: Value) {
-    metrics::counter!("events_published_total", "type" => kind.to_string()).increment(1);
-    tracing::debug!(
-        user_id,
-        kind,
-        payload_keys = payload.as_object().map(|o| o.len()).unwrap_or(0),
-        "event"
-    );
+/// Publishes a domain event to the user's realtime clients (WS + SSE, with replay).
+pub fn emit(state: &AppState, user_id: &str, kind: EventType, payload: Value) {
+    state.events.publish(user_id, kind, payload);
 }
