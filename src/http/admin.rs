@@ -40,7 +40,9 @@ pub async fn audit(
     details: Value,
 ) -> AppResult<()> {
     let entry = AuditEntry {
-        id: uuid::Uuid::new_v4().to_string(),
+        // v7 ids sort by creation time (monotonic within the process), so two entries
+        // written in the same millisecond still list newest first.
+        id: uuid::Uuid::now_v7().to_string(),
         admin_id: admin_id.to_string(),
         action: action.to_string(),
         target_type: target.map(|(kind, _)| kind.to_string()),
