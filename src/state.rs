@@ -25,6 +25,8 @@ pub struct AppState {
     /// The one outbound HTTP client (exchanges, AI provider).
     pub http_client: reqwest::Client,
     pub auth: Arc<AuthRuntime>,
+    /// The AI provider client, built once over `http_client`.
+    pub ai: crate::ai::AiClient,
 }
 
 impl AppState {
@@ -41,8 +43,10 @@ impl AppState {
             .build()
             .unwrap_or_default();
         let auth = Arc::new(AuthRuntime::new(&config));
+        let ai = crate::ai::AiClient::new(http_client.clone(), &config.outbound);
         Self {
             auth,
+            ai,
             config: Arc::new(config),
             store,
             clock,

@@ -3,6 +3,8 @@
 pub mod admin;
 pub mod admin_counts;
 pub mod auth;
+pub mod chat;
+pub mod chat_conversations;
 pub mod context;
 pub mod health;
 pub mod middleware;
@@ -31,6 +33,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(health::router())
         .merge(auth::router())
         .merge(admin::router())
+        .merge(chat::router())
         .merge(extra)
         .fallback(middleware::not_found);
 
