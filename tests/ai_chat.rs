@@ -3,6 +3,8 @@
 mod common;
 #[path = "ai_chat/history.rs"]
 mod history;
+#[path = "ai_chat/rules.rs"]
+mod rules;
 
 use std::time::Duration;
 
@@ -200,79 +202,6 @@ async fn without_any_key_the_user_gets_guidance_and_the_provider_nothing() {
         .as_str()
         .is_some_and(|c| c.contains("OPENAI_API_KEY")));
     assert_eq!(history_of(&app, &token).await.len(), 2);
-}
-
-#[tokio::test]
-async fn assistant_and_system_messages_are_stored_without_an_ai_turn() {
-    let provider = MockServer::start().await;
-    endpoint()
-        .respond_with(ResponseTemplate::new(500))
-        .expect(0)
-        .mount(&provider)
-        .await;
-    let app = spawn(&Engine::Sqlite, Some(&provider), Some(ENV_KEY)).await;
-    let token = app.token_for("store@example.com").await;
-    for role in ["assistant", "system"] {
-        let (status, body) = ask(&app, &token, json!({"content": "Welcome!", "role": role})).await;
-        assert_eq!(status, 200, "{body}");
-        assert_eq!(
-            (body["success"].as_bool(), body["stored"].as_bool()),
-            (Some(true), Some(true))
-        );
-        assert_eq!(body["message"]["role"], role);
-        assert!(body["message"]["id"].is_string());
-    }
-    let (status, _) = ask(&app, &token, json!({"content": "x", "role": "tool"})).await;
-    assert_eq!(status, 422);
-    assert_eq!(
-        history_of(&app, &token).await,
-        [pair("assistant", "Welcome!"), pair("system", "Welcome!")]
-    );
-}
-
-#[tokio::test]
-async fn an_admin_phrase_is_answered_locally_and_never_reaches_the_provider() {
-    let provider = MockServer::start().await;
-    endpoint()
-        .respond_with(ResponseTemplate::new(500))
-        .expect(0)
-        .mount(&provider)
-        .await;
-    let app = spawn(&Engine::Sqlite, Some(&provider), Some(ENV_KEY)).await;
-    let token = app.token_for("admin-ask@example.com").await;
-    let (status, body) = ask(&app, &token, json!({"content": "Show me the admin panel"})).await;
-    assert_eq!(status, 200);
-    assert_eq!(body["action"], "show_admin_panel");
-    assert_eq!(body["requires_password"], true);
-    assert_eq!(body["role"], "assistant");
-    assert!(
-        history_of(&app, &token).await.is_empty(),
-        "trigger turns are not stored"
-    );
-}
-
-#[tokio::test]
-async fn empty_and_oversized_content_and_unknown_conversations_are_refused() {
-    let app = spawn(&Engine::Sqlite, None, None).await;
-    let token = app.token_for("bad@example.com").await;
-    for content in [" \n\t ".to_string(), "a".repeat(4001)] {
-        let (status, body) = ask(&app, &token, json!({ "content": content })).await;
-        assert_eq!(status, 422, "{body}");
-        assert_eq!(body["error"]["fields"][0]["field"], "content");
-    }
-    let (status, _) = ask(&app, &token, json!({"content": "a".repeat(4000)})).await;
-    assert_eq!(status, 200, "exactly 4000 characters is allowed");
-    let (status, _) = ask(
-        &app,
-        &token,
-        json!({"content": "hi", "conversation_id": "nope"}),
-    )
-    .await;
-    assert_eq!(status, 404);
-    let resp = app
-        .post_json("/api/ai/chat", json!({"content": "hi"}))
-        .await;
-    assert_eq!(resp.status(), 401);
 }
 
 #[tokio::test]

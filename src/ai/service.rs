@@ -11,6 +11,7 @@ use super::{
 };
 use crate::domain::chat::StoredMessage;
 use crate::domain::user::User;
+use crate::events::EventType;
 use crate::state::AppState;
 use crate::store::StoreResult;
 
@@ -200,12 +201,23 @@ async fn call_provider(
     }
 }
 
-/// Announces a stored chat message to the user's realtime clients (event `chat_message`).
-///
-/// TODO(events): the event bus (`state.events`, branch `events`) is not on main yet. When it
-/// lands this becomes `state.events.publish(&message.user_id, EventType::ChatMessage, dto)`
-/// with the same message DTO the history route returns (the user's own data, so another open
-/// tab can show it). Every stored chat message already goes through here.
-pub fn publish_chat_message(_state: &AppState, message: &StoredMessage) {
-    tracing::trace!(message_id = %message.id, role = message.role.as_str(), "chat_message event (bus not wired yet)");
+/// The message shape every chat route and the `chat_message` event carry.
+pub fn message_json(m: &StoredMessage) -> serde_json::Value {
+    serde_json::json!({
+        "id": m.id,
+        "role": m.role.as_str(),
+        "content": m.content,
+        "timestamp": m.timestamp.to_rfc3339(),
+        "conversation_id": m.conversation_id,
+    })
+}
+
+/// Announces a stored chat message to the user's realtime clients (event `chat_message`), so
+/// another open tab shows it. The payload is the user's own message, as history returns it.
+pub fn publish_chat_message(state: &AppState, message: &StoredMessage) {
+    state.events.publish(
+        &message.user_id,
+        EventType::ChatMessage,
+        serde_json::json!({ "message": message_json(message) }),
+    );
 }

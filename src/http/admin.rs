@@ -355,7 +355,6 @@ async fn delete_user(
         state.store.users.count_active_admins().await?,
     )?;
     let removed = state.store.delete_user_cascade(&id).await?;
-    let removed = crate::http::admin_counts::with_owned_data_removed(&state, &id, removed).await?;
     audit(
         &state,
         admin.id(),

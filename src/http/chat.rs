@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::ai::service::{self, Turn, ADMIN_PANEL_REPLY};
 use crate::ai::ChatRole;
 use crate::auth::{AuthUser, CurrentUser};
-use crate::domain::chat::{validate_content, StoredMessage};
+use crate::domain::chat::validate_content;
 use crate::error::{AppError, AppJson, AppResult};
 use crate::http::chat_conversations;
 use crate::state::AppState;
@@ -33,17 +33,6 @@ pub struct ChatBody {
     /// `user` (default) asks the assistant; `assistant` / `system` are stored only.
     #[serde(default)]
     pub role: Option<String>,
-}
-
-/// The message shape every chat route answers with.
-pub fn message_dto(m: &StoredMessage) -> Value {
-    json!({
-        "id": m.id,
-        "role": m.role.as_str(),
-        "content": m.content,
-        "timestamp": m.timestamp.to_rfc3339(),
-        "conversation_id": m.conversation_id,
-    })
 }
 
 async fn chat(
@@ -83,7 +72,7 @@ pub async fn handle_chat(
         )
         .await?;
         return Ok(Json(
-            json!({"success": true, "stored": true, "message": message_dto(&message)}),
+            json!({"success": true, "stored": true, "message": service::message_json(&message)}),
         ));
     }
 
@@ -192,7 +181,7 @@ async fn history(
         .chat
         .history(auth.id(), since, limit as u32, conversation_id.as_deref())
         .await?;
-    let messages: Vec<Value> = messages.iter().map(message_dto).collect();
+    let messages: Vec<Value> = messages.iter().map(service::message_json).collect();
     Ok(Json(json!({
         "count": messages.len(),
         "messages": messages,

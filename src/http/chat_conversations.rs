@@ -9,10 +9,11 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::ai::service::message_json;
 use crate::auth::CurrentUser;
 use crate::domain::chat::Conversation;
 use crate::error::{parse_optional_json, AppJson, AppResult};
-use crate::http::chat::{conversation_not_found, handle_chat, message_dto, ChatBody, LIMIT_RANGE};
+use crate::http::chat::{conversation_not_found, handle_chat, ChatBody, LIMIT_RANGE};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -92,7 +93,7 @@ async fn show(
     if let Some(obj) = out.as_object_mut() {
         obj.insert(
             "messages".into(),
-            messages.iter().map(message_dto).collect::<Vec<_>>().into(),
+            messages.iter().map(message_json).collect::<Vec<_>>().into(),
         );
     }
     Ok(Json(out))
