@@ -222,6 +222,9 @@ async fn the_provider_sees_the_users_name_and_the_last_messages_as_context() {
         .as_str()
         .expect("token")
         .to_string();
+    let bot = json!({"name": "Alpha", "exchange": "luno", "risk_mode": "balanced", "initial_capital": 1000});
+    let created = app.post_auth("/api/bots", &token, bot).await;
+    assert!(created.status().is_success(), "bot created");
     for question in ["first question", "second question", "third question"] {
         assert_eq!(
             ask(&app, &token, json!({ "content": question })).await.0,
@@ -233,10 +236,9 @@ async fn the_provider_sees_the_users_name_and_the_last_messages_as_context() {
     let messages = last["messages"].as_array().expect("messages");
     assert_eq!(messages[0]["role"], "system");
     let prompt = messages[0]["content"].as_str().unwrap_or_default();
-    assert!(
-        prompt.contains("Thandiwe") && prompt.contains("ZAR"),
-        "{prompt}"
-    );
+    for needle in ["Thandiwe", "1 bots (", "1000.00 ZAR", "paper"] {
+        assert!(prompt.contains(needle), "{needle:?} missing from {prompt}");
+    }
     let rest: Vec<(&str, &str)> = messages[1..]
         .iter()
         .map(|m| {
