@@ -5,6 +5,8 @@ pub mod admin_counts;
 pub mod alerts;
 pub mod auth;
 pub mod bots;
+pub mod chat;
+pub mod chat_conversations;
 pub mod context;
 pub mod health;
 pub mod middleware;
@@ -41,6 +43,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(platforms::router())
         .merge(system::router())
         .merge(alerts::router())
+        .merge(chat::router())
         .merge(extra)
         .fallback(middleware::not_found);
 
