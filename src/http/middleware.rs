@@ -95,7 +95,15 @@ fn add_security_headers(headers: &mut axum::http::HeaderMap, production: bool) {
 /// Framework-made errors (405, 413, query rejections, ...) get the same envelope as ours.
 async fn ensure_envelope(response: Response) -> Response {
     let status = response.status();
+    // A handler's own JSON failure body is deliberate (e.g. the health probes' 503
+    // `{status:"unhealthy", db:"disconnected"}` of SPEC §1); only framework text is wrapped.
+    let handler_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
     if !(status.is_client_error() || status.is_server_error())
+        || handler_json
         || response.extensions().get::<EnvelopeMarker>().is_some()
     {
         return response;
