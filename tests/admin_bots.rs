@@ -189,7 +189,10 @@ async fn override_rules_are_validated_merged_and_nothing_half_written(engine: En
         .await;
     assert_eq!(unknown.status(), 422);
     let unknown = body(unknown).await;
-    assert_eq!(unknown["error"]["fields"][0]["field"], "override_rules.leverage");
+    assert_eq!(
+        unknown["error"]["fields"][0]["field"],
+        "override_rules.leverage"
+    );
     assert!(unknown["detail"].is_string());
 
     for bad in [
@@ -214,7 +217,11 @@ async fn override_rules_are_validated_merged_and_nothing_half_written(engine: En
         .send()
         .await
         .unwrap();
-    assert_eq!(malformed.status(), 422, "this API answers malformed JSON with 422");
+    assert_eq!(
+        malformed.status(),
+        422,
+        "this API answers malformed JSON with 422"
+    );
     assert_eq!(body(malformed).await["error"]["fields"][0]["field"], "body");
 
     let stored = body(app.get_auth(&format!("/api/bots/{bot}"), &owner).await).await;
@@ -265,13 +272,24 @@ async fn force_pause_and_resume_follow_the_status_machine(engine: Engine) {
     assert_eq!(paused["success"], true);
     assert_eq!(status(&paused), "paused");
     assert_eq!(paused["bot"]["pause_reason"], "risk review");
-    let again = body(app.post_auth(&path, &admin, json!({"force_pause": true})).await).await;
-    assert_eq!(again["success"], true, "forcing the current state is a no-op");
+    let again = body(
+        app.post_auth(&path, &admin, json!({"force_pause": true}))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        again["success"], true,
+        "forcing the current state is a no-op"
+    );
     assert_eq!(status(&again), "paused");
 
     let resumed = body(
-        app.post_auth(&path, &admin, json!({"force_resume": true, "override_rules": {"trading_enabled": true}}))
-            .await,
+        app.post_auth(
+            &path,
+            &admin,
+            json!({"force_resume": true, "override_rules": {"trading_enabled": true}}),
+        )
+        .await,
     )
     .await;
     assert_eq!(status(&resumed), "active");
@@ -290,7 +308,10 @@ async fn force_pause_and_resume_follow_the_status_machine(engine: Engine) {
     )
     .await;
     assert_eq!(refused["success"], false);
-    assert!(refused["message"].as_str().unwrap().contains("Emergency stop"));
+    assert!(refused["message"]
+        .as_str()
+        .unwrap()
+        .contains("Emergency stop"));
     let stored = body(app.get_auth(&format!("/api/bots/{bot}"), &owner).await).await;
     assert_eq!(stored["status"], "paused");
     assert!(stored["override_rules"].get("notes").is_none());
@@ -356,7 +377,10 @@ async fn mode_changes_need_the_live_flag_and_the_owners_keys(engine: Engine) {
     let mode = format!("/api/admin/bots/{bot}/mode");
     let refused = off.post_auth(&mode, &admin, json!({"mode": "live"})).await;
     assert_eq!(refused.status(), 400);
-    assert_eq!(body(refused).await["error"]["code"], "LIVE_TRADING_DISABLED");
+    assert_eq!(
+        body(refused).await["error"]["code"],
+        "LIVE_TRADING_DISABLED"
+    );
     let bad = off.post_auth(&mode, &admin, json!({"mode": "moon"})).await;
     assert_eq!(bad.status(), 400);
     let missing = off.post_auth(&mode, &admin, json!({})).await;
@@ -385,7 +409,10 @@ async fn mode_changes_need_the_live_flag_and_the_owners_keys(engine: Engine) {
     let wrong = app.post_auth(&mode, &admin, json!({"mode": "live"})).await;
     assert_eq!(wrong.status(), 400);
     let stored = body(app.get_auth(&format!("/api/bots/{bot}"), &owner).await).await;
-    assert_eq!(stored["trading_mode"], "paper", "a refused change wrote nothing");
+    assert_eq!(
+        stored["trading_mode"], "paper",
+        "a refused change wrote nothing"
+    );
 
     app.state
         .store

@@ -59,7 +59,10 @@ async fn row_of(app: &TestApp, admin: &str, path: &str, id: &str) -> Value {
 
 fn usage(row: &Value, kind: &str) -> (u64, u64) {
     let entry = &row["storage_breakdown"][kind];
-    assert!(entry["size_mb"].is_f64() || entry["size_mb"].is_u64(), "{kind}");
+    assert!(
+        entry["size_mb"].is_f64() || entry["size_mb"].is_u64(),
+        "{kind}"
+    );
     (
         entry["count"].as_u64().unwrap(),
         entry["size_bytes"].as_u64().unwrap(),
@@ -112,12 +115,19 @@ async fn storage_grows_per_user_and_adds_up(engine: Engine) {
     let grown = row_of(&app, &admin, path, &alice_id).await;
     let (chats_after, bytes_after) = usage(&grown, "chat_messages");
     assert_eq!(chats_after, 3);
-    assert!(bytes_after >= chat_bytes + 3000, "{bytes_after} vs {chat_bytes}");
+    assert!(
+        bytes_after >= chat_bytes + 3000,
+        "{bytes_after} vs {chat_bytes}"
+    );
     assert_eq!(usage(&grown, "bots"), (bots, bot_bytes), "bots unchanged");
 
     let all = body(app.get_auth(path, &admin).await).await;
     assert_eq!(all["total"], 3);
-    assert_eq!(all["users"][0]["user_id"], alice_id.as_str(), "biggest first");
+    assert_eq!(
+        all["users"][0]["user_id"],
+        alice_id.as_str(),
+        "biggest first"
+    );
     let totals = &all["system_totals"];
     assert_eq!(totals["total_users"], 3);
     assert_eq!(totals["bots"]["count"], 3);
@@ -197,9 +207,15 @@ async fn trades_count_once_the_trades_collection_exists(engine: Engine) {
     let alice_id = user_id(&app, &alice).await;
     let path = "/api/admin/resources/users";
 
-    assert_eq!(body(app.get_auth("/api/status", &admin).await).await["trades_today"], 0);
+    assert_eq!(
+        body(app.get_auth("/api/status", &admin).await).await["trades_today"],
+        0
+    );
     let stats = body(app.get_auth("/api/admin/system-stats", &admin).await).await;
-    assert_eq!(stats["trades"], json!({"total": 0, "today": 0, "total_profit": 0.0}));
+    assert_eq!(
+        stats["trades"],
+        json!({"total": 0, "today": 0, "total_profit": 0.0})
+    );
 
     insert_trades(
         &app,
@@ -215,9 +231,15 @@ async fn trades_count_once_the_trades_collection_exists(engine: Engine) {
     let (count, bytes) = usage(&row, "trades");
     assert_eq!(count, 3);
     assert!(bytes > 0);
-    assert_eq!(body(app.get_auth("/api/status", &admin).await).await["trades_today"], 2);
+    assert_eq!(
+        body(app.get_auth("/api/status", &admin).await).await["trades_today"],
+        2
+    );
     let stats = body(app.get_auth("/api/admin/system-stats", &admin).await).await;
-    assert_eq!(stats["trades"], json!({"total": 3, "today": 2, "total_profit": 11.0}));
+    assert_eq!(
+        stats["trades"],
+        json!({"total": 3, "today": 2, "total_profit": 11.0})
+    );
 }
 
 fn keys_for(user_id: &str) -> ApiKeyRecord {
@@ -257,8 +279,12 @@ async fn system_stats_and_status_count_users_bots_and_read_the_host(engine: Engi
     pending.status = UserStatus::Pending;
     app.state.store.users.update(&pending).await.unwrap();
     body(
-        app.post_auth(&format!("/api/admin/users/{bob_id}/block"), &admin, json!({}))
-            .await,
+        app.post_auth(
+            &format!("/api/admin/users/{bob_id}/block"),
+            &admin,
+            json!({}),
+        )
+        .await,
     )
     .await;
 
@@ -280,13 +306,29 @@ async fn system_stats_and_status_count_users_bots_and_read_the_host(engine: Engi
     body(app.delete_auth(&format!("/api/bots/{gone}"), &alice).await).await;
 
     let status = body(app.get_auth("/api/status", &admin).await).await;
-    let mut keys: Vec<&str> = status.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    let mut keys: Vec<&str> = status
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
     keys.sort_unstable();
     assert_eq!(
         keys,
-        vec!["admins_active", "bots", "environment", "timestamp", "trades_today", "users", "version"]
+        vec![
+            "admins_active",
+            "bots",
+            "environment",
+            "timestamp",
+            "trades_today",
+            "users",
+            "version"
+        ]
     );
-    assert_eq!(status["users"], json!({"pending": 1, "active": 2, "blocked": 1}));
+    assert_eq!(
+        status["users"],
+        json!({"pending": 1, "active": 2, "blocked": 1})
+    );
     assert_eq!(status["admins_active"], 1);
     assert_eq!(
         status["bots"],

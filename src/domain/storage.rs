@@ -104,11 +104,38 @@ mod tests {
     #[test]
     fn rows_fold_per_user_and_into_the_totals() {
         let mut table = StorageTable::default();
-        table.add(StoredKind::Bots, "a", Usage { count: 2, bytes: 2048 });
-        table.add(StoredKind::ChatMessages, "a", Usage { count: 3, bytes: 300 });
-        table.add(StoredKind::Bots, "b", Usage { count: 1, bytes: 1024 });
+        table.add(
+            StoredKind::Bots,
+            "a",
+            Usage {
+                count: 2,
+                bytes: 2048,
+            },
+        );
+        table.add(
+            StoredKind::ChatMessages,
+            "a",
+            Usage {
+                count: 3,
+                bytes: 300,
+            },
+        );
+        table.add(
+            StoredKind::Bots,
+            "b",
+            Usage {
+                count: 1,
+                bytes: 1024,
+            },
+        );
         let a = table.for_user("a");
-        assert_eq!(a[StoredKind::Bots.index()], Usage { count: 2, bytes: 2048 });
+        assert_eq!(
+            a[StoredKind::Bots.index()],
+            Usage {
+                count: 2,
+                bytes: 2048
+            }
+        );
         assert_eq!(total_bytes(&a), 2348);
         assert_eq!(table.for_user("nobody"), Breakdown::default());
         assert_eq!(table.totals()[StoredKind::Bots.index()].count, 3);
@@ -118,7 +145,14 @@ mod tests {
     #[test]
     fn the_breakdown_names_every_kind_with_megabytes() {
         let mut table = StorageTable::default();
-        table.add(StoredKind::Alerts, "a", Usage { count: 1, bytes: 1024 * 1024 });
+        table.add(
+            StoredKind::Alerts,
+            "a",
+            Usage {
+                count: 1,
+                bytes: 1024 * 1024,
+            },
+        );
         let json = breakdown_json(&table.for_user("a"));
         assert_eq!(json["alerts"]["size_mb"], 1.0);
         assert_eq!(json["alerts"]["count"], 1);

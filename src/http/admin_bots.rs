@@ -131,8 +131,16 @@ async fn apply_change(
                 changes.insert("pause_reason".into(), json!(bot.pause_reason));
             }
             Err(refusal) => {
-                let details = json!({"outcome": "refused", "owner": owner, "message": refusal.reason});
-                audit(state, admin.id(), audit_action, Some(("bot", bot_id)), details).await?;
+                let details =
+                    json!({"outcome": "refused", "owner": owner, "message": refusal.reason});
+                audit(
+                    state,
+                    admin.id(),
+                    audit_action,
+                    Some(("bot", bot_id)),
+                    details,
+                )
+                .await?;
                 let mut answer =
                     json!({"success": false, "message": refusal.reason, "bot": bot_json(&bot)});
                 if let Some(hours) = refusal.hours_remaining {
@@ -169,7 +177,14 @@ async fn save_and_announce(
     }
     let details = json!({"outcome": if changes.is_empty() { "unchanged" } else { "changed" },
         "owner": bot.user_id, "changes": changes, "reason": reason});
-    audit(state, admin.id(), audit_action, Some(("bot", &bot.id)), details).await?;
+    audit(
+        state,
+        admin.id(),
+        audit_action,
+        Some(("bot", &bot.id)),
+        details,
+    )
+    .await?;
     let message = if changes.is_empty() {
         format!("Bot '{}' unchanged", bot.name)
     } else {
@@ -315,12 +330,8 @@ async fn change_mode(
         trading_mode: Some(mode.as_str().to_string()),
         ..BotUpdateInput::default()
     };
-    let changes = bot_rules::apply_update(
-        &mut bot,
-        input,
-        state.clock.now(),
-        &state.config.trading,
-    )?;
+    let changes =
+        bot_rules::apply_update(&mut bot, input, state.clock.now(), &state.config.trading)?;
     let reason = clean_reason(body.reason.as_deref());
     save_and_announce(&state, &admin, &bot, "bot.mode", changes, reason).await
 }

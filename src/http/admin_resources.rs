@@ -18,7 +18,10 @@ pub fn router() -> Router<AppState> {
 }
 
 /// One grouped query per collection; users are read page by page.
-async fn resources(State(state): State<AppState>, AdminUser(_): AdminUser) -> AppResult<Json<Value>> {
+async fn resources(
+    State(state): State<AppState>,
+    AdminUser(_): AdminUser,
+) -> AppResult<Json<Value>> {
     let mut table = StorageTable::default();
     for kind in StoredKind::ALL {
         for row in state.store.platform.storage_by_user(kind).await? {

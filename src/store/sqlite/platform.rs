@@ -16,13 +16,12 @@ pub(super) struct SqlitePlatform {
 impl SqlitePlatform {
     /// Whether `table` exists (the trades table arrives with a later migration).
     async fn has_table(&self, table: &str) -> StoreResult<bool> {
-        let found: Option<String> = sqlx::query_scalar(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?",
-        )
-        .bind(table)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?")
+                .bind(table)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
         Ok(found.is_some())
     }
 
