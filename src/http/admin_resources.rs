@@ -55,7 +55,7 @@ async fn resources(
         }
     }
     // Biggest users first: that is what the page is for.
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|row| std::cmp::Reverse(row.0));
     let totals = table.totals();
     let total_bytes = storage::total_bytes(&totals);
     let mut system_totals = storage::breakdown_json(&totals);
