@@ -11,8 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::auth::{AdminUser, AuthUser};
-use crate::domain::bot::{Bot, BotStatus, TradingMode};
-use crate::domain::bot_rules::{self, BotUpdateInput};
+use crate::domain::bot::{Bot, BotStatus};
 use crate::domain::overrides;
 use crate::domain::status_machine::{self, BotAction};
 use crate::error::{parse_optional_json, AppError, AppJson, AppResult};
@@ -27,7 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/bots/{id}/override", post(override_bot))
         .route("/api/admin/bots/{id}/pause", post(pause))
         .route("/api/admin/bots/{id}/resume", post(resume))
-        .route("/api/admin/bots/{id}/mode", post(change_mode))
+        .merge(crate::http::admin_bot_mode::router())
 }
 
 const MAX_REASON_CHARS: usize = 200;
@@ -69,7 +68,7 @@ async fn list_bots(
     ))
 }
 
-async fn load_any(state: &AppState, id: &str) -> AppResult<Bot> {
+pub(crate) async fn load_any(state: &AppState, id: &str) -> AppResult<Bot> {
     state
         .store
         .bots
@@ -78,7 +77,7 @@ async fn load_any(state: &AppState, id: &str) -> AppResult<Bot> {
         .ok_or_else(|| AppError::not_found("BOT_NOT_FOUND", "Bot not found"))
 }
 
-fn clean_reason(reason: Option<&str>) -> Option<String> {
+pub(crate) fn clean_reason(reason: Option<&str>) -> Option<String> {
     reason
         .map(str::trim)
         .filter(|r| !r.is_empty())
@@ -154,7 +153,7 @@ async fn apply_change(
 }
 
 /// Persists a changed bot, emits `bot_updated` to its owner and audits; no-ops are audited only.
-async fn save_and_announce(
+pub(crate) async fn save_and_announce(
     state: &AppState,
     admin: &AuthUser,
     bot: &Bot,
@@ -281,57 +280,4 @@ async fn resume(
     body: axum::body::Bytes,
 ) -> AppResult<Json<Value>> {
     status_action(&state, &admin, &id, BotAction::Resume, &body).await
-}
-
-#[derive(Deserialize)]
-struct ModeBody {
-    #[serde(alias = "trading_mode")]
-    mode: Option<String>,
-    reason: Option<String>,
-}
-
-/// Paper <-> live. Live needs `ENABLE_LIVE_TRADING` and the owner's saved keys for the bot's
-/// exchange, and (as for the owner) sends the bot into the live training bay.
-async fn change_mode(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
-    Path(id): Path<String>,
-    AppJson(body): AppJson<ModeBody>,
-) -> AppResult<Json<Value>> {
-    let raw = body
-        .mode
-        .ok_or_else(|| AppError::field("mode", "mode must be paper or live"))?;
-    let mode = bot_rules::parse_trading_mode(&raw)?;
-    let mut bot = load_any(&state, &id).await?;
-    if mode == TradingMode::Live && bot.trading_mode != TradingMode::Live {
-        if !state.config.flags.enable_live_trading {
-            return Err(AppError::bad_request(
-                "LIVE_TRADING_DISABLED",
-                "Live trading is disabled on this server (ENABLE_LIVE_TRADING)",
-            ));
-        }
-        let has_keys = state
-            .store
-            .keys
-            .find(&bot.user_id, bot.exchange.as_str())
-            .await?
-            .is_some();
-        if !has_keys {
-            return Err(AppError::bad_request(
-                "EXCHANGE_API_KEYS_MISSING",
-                format!(
-                    "The owner has no saved {} API keys; live mode needs them",
-                    bot.exchange.as_str()
-                ),
-            ));
-        }
-    }
-    let input = BotUpdateInput {
-        trading_mode: Some(mode.as_str().to_string()),
-        ..BotUpdateInput::default()
-    };
-    let changes =
-        bot_rules::apply_update(&mut bot, input, state.clock.now(), &state.config.trading)?;
-    let reason = clean_reason(body.reason.as_deref());
-    save_and_announce(&state, &admin, &bot, "bot.mode", changes, reason).await
 }

@@ -1,6 +1,7 @@
 //! The HTTP surface: every resource router and the one middleware stack, assembled here.
 
 pub mod admin;
+pub mod admin_bot_mode;
 pub mod admin_bots;
 pub mod admin_counts;
 pub mod admin_resources;
