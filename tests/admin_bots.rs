@@ -156,6 +156,16 @@ async fn admin_lists_every_users_bots_with_owner_email_and_pages(engine: Engine)
     assert_eq!(page["bots"].as_array().unwrap().len(), 1);
     assert_eq!(page["total"], 3);
     assert_eq!(page["limit"], 2);
+    let clamped = body(app.get_auth("/api/admin/bots?limit=0", &admin).await).await;
+    assert_eq!(clamped["limit"], 1);
+    assert_eq!(clamped["bots"].as_array().unwrap().len(), 1);
+    for bad in ["limit=-1", "limit=abc", "offset=-5"] {
+        let resp = app
+            .get_auth(&format!("/api/admin/bots?{bad}"), &admin)
+            .await;
+        assert_eq!(resp.status(), 400, "{bad}");
+        assert!(body(resp).await["error"]["code"].is_string(), "{bad}");
+    }
 }
 
 async fn override_rules_are_validated_merged_and_nothing_half_written(engine: Engine) {
