@@ -60,6 +60,24 @@ pub fn validate_override_rules(value: &Value) -> Result<Value, AppError> {
     }
 }
 
+/// Validates `input` and merges it into the bot's `current` rules: given keys replace,
+/// `null` removes a key, keys not mentioned stay. Nothing changes when any key is invalid.
+pub fn merge_override_rules(current: &Value, input: &Value) -> Result<Value, AppError> {
+    let clean = validate_override_rules(input)?;
+    let mut merged = current.as_object().cloned().unwrap_or_default();
+    for (key, raw) in input.as_object().into_iter().flatten() {
+        match clean.get(key) {
+            Some(v) if !raw.is_null() => {
+                merged.insert(key.clone(), v.clone());
+            }
+            _ => {
+                merged.remove(key);
+            }
+        }
+    }
+    Ok(Value::Object(merged))
+}
+
 fn check(kind: &Kind, raw: &Value) -> Result<Value, String> {
     match *kind {
         Kind::Int(lo, hi) => match raw.as_i64() {
@@ -197,6 +215,25 @@ mod tests {
         );
         let clean = validate_override_rules(&json!({"max_daily_trades": 5.0})).unwrap();
         assert_eq!(clean["max_daily_trades"], json!(5));
+    }
+
+    #[test]
+    fn merging_replaces_given_keys_removes_nulls_and_keeps_the_rest() {
+        let current = json!({"max_daily_trades": 5, "notes": "old", "stop_loss_pct": 2});
+        let merged = merge_override_rules(
+            &current,
+            &json!({"notes": "new", "stop_loss_pct": null, "trading_enabled": false}),
+        )
+        .unwrap();
+        assert_eq!(
+            merged,
+            json!({"max_daily_trades": 5, "notes": "new", "trading_enabled": false})
+        );
+        assert!(merge_override_rules(&current, &json!({"leverage": 3})).is_err());
+        assert_eq!(
+            merge_override_rules(&Value::Null, &json!({"max_daily_trades": 2})).unwrap(),
+            json!({"max_daily_trades": 2})
+        );
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! The HTTP surface: every resource router and the one middleware stack, assembled here.
 
 pub mod admin;
+pub mod admin_bot_mode;
+pub mod admin_bots;
 pub mod admin_counts;
+pub mod admin_resources;
+pub mod admin_stats;
 pub mod alerts;
 pub mod auth;
 pub mod bots;
@@ -38,6 +42,9 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(health::router())
         .merge(auth::router())
         .merge(admin::router())
+        .merge(admin_bots::router())
+        .merge(admin_resources::router())
+        .merge(admin_stats::router())
         .merge(bots::router())
         .merge(training::router())
         .merge(platforms::router())

@@ -5,6 +5,7 @@ pub mod bots;
 pub mod chat;
 pub mod keys;
 pub mod mongo;
+pub mod platform;
 pub mod settings;
 pub mod sqlite;
 pub mod tokens;
@@ -18,6 +19,7 @@ pub use audit::{AuditEntry, AuditRepo};
 pub use bots::BotRepo;
 pub use chat::ChatRepo;
 pub use keys::{ApiKeyRecord, ApiKeyRepo};
+pub use platform::PlatformRepo;
 pub use settings::{AlertRepo, SettingsRepo};
 pub use tokens::{RefreshToken, TokenRepo};
 pub use users::UserRepo;
@@ -66,6 +68,8 @@ pub struct Store {
     pub audit: Arc<dyn AuditRepo>,
     pub chat: Arc<dyn ChatRepo>,
     pub bots: Arc<dyn BotRepo>,
+    /// Cross-user aggregates (admin, `/api/status`).
+    pub platform: Arc<dyn PlatformRepo>,
 }
 
 impl Store {
