@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context, Result};
 
 use scenarios::{EngineReport, Settings};
-use server::{Engine, Server};
+use server::{Engine, Launcher};
 
 const USAGE: &str = "\
 usage: amarktai-bench [options]
@@ -29,6 +29,7 @@ usage: amarktai-bench [options]
   --only LIST            scenario numbers to run, e.g. 1,2,6 (default all)
   --engines LIST         sqlite,mongo (default sqlite, plus mongo when MONGODB_URL is set)
   --client-threads N     load-generator threads (default 1)
+  --server-env K=V       extra server environment, repeatable (e.g. LOG_LEVEL=warn)
   --out FILE             also write the Markdown report to FILE";
 
 struct Args {
@@ -36,6 +37,7 @@ struct Args {
     settings: Settings,
     engines: Vec<String>,
     client_threads: usize,
+    server_env: Vec<(String, String)>,
     out: Option<PathBuf>,
 }
 
@@ -66,6 +68,7 @@ fn parse_args() -> Result<Args> {
         },
         engines: Vec::new(),
         client_threads: 1,
+        server_env: Vec::new(),
         out: None,
     };
     let mut it = std::env::args().skip(1);
@@ -94,6 +97,12 @@ fn parse_args() -> Result<Args> {
             "--engines" => args.engines = list(&flag, &value)?,
             "--client-threads" => args.client_threads = number()?.max(1) as usize,
             "--out" => args.out = Some(PathBuf::from(&value)),
+            "--server-env" => {
+                let (key, val) = value
+                    .split_once('=')
+                    .with_context(|| format!("--server-env wants KEY=VALUE, got {value:?}"))?;
+                args.server_env.push((key.to_string(), val.to_string()));
+            }
             _ => bail!("unknown option {flag}\n{USAGE}"),
         }
     }
@@ -199,7 +208,7 @@ fn engine_for(name: &str) -> Result<Engine> {
                 .map_or(0, |d| d.as_secs());
             Ok(Engine::Mongo {
                 url,
-                db: format!("amarktai_bench_{stamp}"),
+                db_prefix: format!("amarktai_bench_{stamp}"),
             })
         }
         other => bail!("unknown engine {other:?} (sqlite or mongo)"),
@@ -207,15 +216,19 @@ fn engine_for(name: &str) -> Result<Engine> {
 }
 
 async fn run_engine(args: &Args, engine: Engine) -> Result<(EngineReport, String)> {
-    if let Engine::Mongo { db, .. } = &engine {
-        eprintln!("engine mongo (database {db}; drop it afterwards if you like)");
-    } else {
-        eprintln!("engine sqlite");
+    eprintln!("engine {}", engine.name());
+    let launcher = Launcher {
+        binary: args.binary.clone(),
+        engine,
+        extra_env: args.server_env.clone(),
+    };
+    let server = launcher.start().await?;
+    if let Some(db) = &server.mongo_db {
+        eprintln!("  MongoDB database {db} (and _1, _2, ... for the fan-out rounds): drop them afterwards");
     }
-    let server = Server::start(&args.binary, &engine).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut report = EngineReport {
-        engine: engine.name().to_string(),
+        engine: launcher.engine.name().to_string(),
         startup: server.startup,
         idle_rss_kib: server.rss_kib(),
         ..Default::default()
@@ -237,6 +250,9 @@ async fn run_engine(args: &Args, engine: Engine) -> Result<(EngineReport, String
     let outcome = scenarios::run_all(&server, &args.settings, &mut report).await;
     server.stop().await;
     outcome?;
+    if args.settings.wants(6) {
+        scenarios::realtime(&launcher, &args.settings, &mut report).await?;
+    }
     Ok((report, commit))
 }
 

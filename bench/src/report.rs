@@ -37,15 +37,16 @@ pub fn markdown(info: &RunInfo, engines: &[EngineReport]) -> String {
         let floor = engine.row("1").map(|r| r.summary.rps).filter(|&r| r > 0.0);
         let _ = writeln!(
             out,
-            "| # | scenario | conns | req/s | vs 1 | p50 ms | p99 ms | p99.9 ms | errors | RSS MiB |"
+            "| # | scenario | conns | req/s | vs 1 | p50 ms | p99 ms | p99.9 ms | errors | \
+             server CPU µs/req | RSS MiB |"
         );
-        let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---|---:|");
+        let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|");
         for row in &engine.rows {
             let s = &row.summary;
             let ratio = floor.map_or("–".to_string(), |f| format!("{:.0} %", s.rps / f * 100.0));
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {:.0} | {} | {:.2} | {:.2} | {:.2} | {} | {:.1} |",
+                "| {} | {} | {} | {:.0} | {} | {:.2} | {:.2} | {:.2} | {} | {} | {:.1} |",
                 row.id,
                 row.name,
                 row.connections,
@@ -55,6 +56,8 @@ pub fn markdown(info: &RunInfo, engines: &[EngineReport]) -> String {
                 s.p99_ms,
                 s.p999_ms,
                 s.failure_text(),
+                row.cpu_us_per_req
+                    .map_or("–".to_string(), |us| format!("{us:.0}")),
                 mib(row.rss_kib)
             );
         }

@@ -9,7 +9,7 @@ use crate::fanout::{self, FanoutResult, Transport};
 use crate::http;
 use crate::load::{self, Shape};
 use crate::seed;
-use crate::server::Server;
+use crate::server::{Launcher, Server};
 use crate::stats::Summary;
 
 /// Knobs shared by every scenario.
@@ -25,7 +25,7 @@ pub struct Settings {
 }
 
 impl Settings {
-    fn wants(&self, scenario: u8) -> bool {
+    pub fn wants(&self, scenario: u8) -> bool {
         self.only
             .as_ref()
             .is_none_or(|only| only.contains(&scenario))
@@ -40,6 +40,9 @@ pub struct LoadRow {
     pub connections: usize,
     pub summary: Summary,
     pub rss_kib: u64,
+    /// Server CPU time per answered request: unlike req/s it stays meaningful when other
+    /// processes share the cores. For logins (4b): the window's CPU beyond the /me requests.
+    pub cpu_us_per_req: Option<f64>,
 }
 
 /// Everything one engine's run produced.
@@ -78,22 +81,45 @@ pub async fn run_all(
     let measure = |shape: Shape, connections: usize| {
         load::run(addr, shape, connections, settings.warmup, settings.duration)
     };
+    let cpu = CpuWindow::new(server, settings);
     let me = Shape::get("/api/auth/me", Some(&me_user.token));
 
     if settings.wants(1) {
         eprintln!("  1. GET /api/health/live");
-        let s = measure(Shape::get("/api/health/live", None), conns).await;
-        push(report, server, "1", "GET /api/health/live", conns, s);
+        let (s, used) = cpu
+            .around(measure(Shape::get("/api/health/live", None), conns))
+            .await;
+        let per_req = cpu.per_request(used, &s);
+        push(
+            report,
+            server,
+            "1",
+            "GET /api/health/live",
+            conns,
+            s,
+            per_req,
+        );
     }
     if settings.wants(2) {
         eprintln!("  2. GET /api/auth/me");
-        let s = measure(me.clone(), conns).await;
-        push(report, server, "2", "GET /api/auth/me", conns, s);
+        let (s, used) = cpu.around(measure(me.clone(), conns)).await;
+        let per_req = cpu.per_request(used, &s);
+        push(report, server, "2", "GET /api/auth/me", conns, s, per_req);
     }
     if settings.wants(3) {
         eprintln!("  3. GET /api/bots (20 bots)");
-        let s = measure(Shape::get("/api/bots", Some(&bots_user.token)), conns).await;
-        push(report, server, "3", "GET /api/bots (20 bots)", conns, s);
+        let bots = Shape::get("/api/bots", Some(&bots_user.token));
+        let (s, used) = cpu.around(measure(bots, conns)).await;
+        let per_req = cpu.per_request(used, &s);
+        push(
+            report,
+            server,
+            "3",
+            "GET /api/bots (20 bots)",
+            conns,
+            s,
+            per_req,
+        );
     }
     if settings.wants(4) {
         eprintln!(
@@ -101,38 +127,79 @@ pub async fn run_all(
             settings.login_connections
         );
         let login_body = json!({"email": me_user.email, "password": seed::PASSWORD});
-        let (me_summary, login_summary) = tokio::join!(
-            measure(me.clone(), conns),
-            measure(
-                Shape::post_json("/api/auth/login", &login_body),
-                settings.login_connections
-            )
-        );
-        push(
-            report,
-            server,
-            "4",
-            "GET /api/auth/me under login load",
-            conns,
-            me_summary,
-        );
+        let login = Shape::post_json("/api/auth/login", &login_body);
+        let ((me_summary, login_summary), used) = cpu
+            .around(async {
+                tokio::join!(
+                    measure(me.clone(), conns),
+                    measure(login, settings.login_connections)
+                )
+            })
+            .await;
+        // A login's CPU: what the window used beyond the /me requests at scenario 2's cost.
+        let me_cost = report.row("2").and_then(|r| r.cpu_us_per_req);
+        let login_cost = me_cost.and_then(|me_us| {
+            let logins = cpu.answered(&login_summary);
+            let me_used = me_us * cpu.answered(&me_summary);
+            (logins > 0.0).then(|| (used.as_secs_f64() * 1e6 - me_used).max(0.0) / logins)
+        });
+        let me_name = "GET /api/auth/me under login load";
+        push(report, server, "4", me_name, conns, me_summary, None);
+        let login_name = "POST /api/auth/login (argon2id), concurrent";
+        let logins = settings.login_connections;
         push(
             report,
             server,
             "4b",
-            "POST /api/auth/login (argon2id), concurrent",
-            settings.login_connections,
+            login_name,
+            logins,
             login_summary,
+            login_cost,
         );
     }
     if settings.wants(5) {
         portfolio(server, settings, report, &me_user.token).await?;
     }
-    if settings.wants(6) {
-        realtime(server, settings, report, &me_user.token).await?;
-    }
     report.peak_rss_kib = server.peak_rss_kib();
     Ok(())
+}
+
+/// Measures the server's CPU time over the measured part of a run (after the warm-up).
+struct CpuWindow<'a> {
+    server: &'a Server,
+    warmup: Duration,
+    window: Duration,
+}
+
+impl<'a> CpuWindow<'a> {
+    fn new(server: &'a Server, settings: &Settings) -> Self {
+        CpuWindow {
+            server,
+            warmup: settings.warmup,
+            window: settings.duration,
+        }
+    }
+
+    /// Runs `load`; returns its output and the server CPU time used after the warm-up.
+    async fn around<T>(&self, load: impl std::future::Future<Output = T>) -> (T, Duration) {
+        let snapshot = async {
+            tokio::time::sleep(self.warmup).await;
+            self.server.cpu_time()
+        };
+        let (output, before) = tokio::join!(load, snapshot);
+        (output, self.server.cpu_time().saturating_sub(before))
+    }
+
+    /// Requests `summary` answered inside the measured window.
+    fn answered(&self, summary: &Summary) -> f64 {
+        summary.rps * self.window.as_secs_f64()
+    }
+
+    /// Server CPU µs per answered request.
+    fn per_request(&self, used: Duration, summary: &Summary) -> Option<f64> {
+        let n = self.answered(summary);
+        (n > 0.0).then(|| used.as_secs_f64() * 1e6 / n)
+    }
 }
 
 fn push(
@@ -142,13 +209,15 @@ fn push(
     name: &str,
     connections: usize,
     summary: Summary,
+    cpu_us_per_req: Option<f64>,
 ) {
     eprintln!(
-        "     {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, errors {}",
+        "     {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, errors {}, server CPU {} µs/req",
         summary.rps,
         summary.p50_ms,
         summary.p99_ms,
-        summary.failure_text()
+        summary.failure_text(),
+        cpu_us_per_req.map_or("–".to_string(), |us| format!("{us:.0}"))
     );
     report.rows.push(LoadRow {
         id: id.to_string(),
@@ -156,6 +225,7 @@ fn push(
         connections,
         summary,
         rss_kib: server.rss_kib(),
+        cpu_us_per_req,
     });
 }
 
@@ -187,21 +257,25 @@ async fn portfolio(
             format!("GET {path} ({seeded} trades; wanted {count})")
         };
         eprintln!("  5. {label}");
-        let s = load::run(
+        let run = load::run(
             server.addr,
             Shape::get(path, Some(token)),
             settings.connections,
             settings.warmup,
             settings.duration,
-        )
-        .await;
+        );
+        let window = CpuWindow::new(server, settings);
+        let (s, used) = window.around(run).await;
+        let per_req = window.per_request(used, &s);
+        let id = format!("5-{count}");
         push(
             report,
             server,
-            &format!("5-{count}"),
+            &id,
             &label,
             settings.connections,
             s,
+            per_req,
         );
         if seeded != count {
             break;
@@ -210,16 +284,24 @@ async fn portfolio(
     Ok(())
 }
 
-/// Scenario 6: WS and SSE fan-out, each skipped with a reason when not served.
-async fn realtime(
-    server: &Server,
+/// Scenario 6: WS and SSE fan-out, each skipped with a reason when not served. Every round
+/// gets a freshly started server, so its RSS per client is not blurred by memory an earlier
+/// round left behind.
+pub async fn realtime(
+    launcher: &Launcher,
     settings: &Settings,
     report: &mut EngineReport,
-    token: &str,
 ) -> Result<()> {
     let fd_limit = crate::fd_limit();
     for transport in [Transport::Ws, Transport::Sse] {
-        if let Err(reason) = fanout::probe(server.addr, token, transport).await {
+        let server = launcher.start().await?;
+        let probe_user = seed::user(server.addr, "bench-probe").await;
+        let probed = match &probe_user {
+            Ok(user) => fanout::probe(server.addr, &user.token, transport).await,
+            Err(e) => Err(format!("seeding the probe user failed: {e}")),
+        };
+        server.stop().await;
+        if let Err(reason) = probed {
             let reason = format!("6. {} skipped: {reason}", transport.name());
             eprintln!("  {reason}");
             report.skipped.push(reason);
@@ -239,8 +321,11 @@ async fn realtime(
                 continue;
             }
             eprintln!("  6. {} fan-out to {clients} clients", transport.name());
+            let server = launcher.start().await?;
             let label = format!("bench-{}-{clients}", transport.name().to_lowercase());
-            let result = fanout::round(server, transport, clients, &label).await?;
+            let result = fanout::round(&server, transport, clients, &label).await;
+            server.stop().await;
+            let result = result?;
             eprintln!(
                 "     connected {}/{}, received {}, all in {}, {:.1} KiB RSS per client",
                 result.connected,
@@ -252,8 +337,6 @@ async fn realtime(
                 result.rss_per_client_kib()
             );
             report.fanout.push(result);
-            // Give the server time to notice the closed clients before the next round.
-            tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
     Ok(())

@@ -4,6 +4,7 @@
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -15,7 +16,11 @@ use crate::http;
 #[derive(Debug, Clone)]
 pub enum Engine {
     Sqlite,
-    Mongo { url: String, db: String },
+    /// Each server started gets a fresh database `<db_prefix>_<n>`.
+    Mongo {
+        url: String,
+        db_prefix: String,
+    },
 }
 
 impl Engine {
@@ -27,12 +32,27 @@ impl Engine {
     }
 }
 
+/// How to start a server for a run: binary, engine and extra environment.
+pub struct Launcher {
+    pub binary: PathBuf,
+    pub engine: Engine,
+    pub extra_env: Vec<(String, String)>,
+}
+
+impl Launcher {
+    pub async fn start(&self) -> Result<Server> {
+        Server::start(&self.binary, &self.engine, &self.extra_env).await
+    }
+}
+
 /// A running server process and where to reach it.
 pub struct Server {
     child: Child,
     pub pid: u32,
     pub addr: SocketAddr,
     pub startup: Duration,
+    /// The fresh MongoDB database this server uses, if any.
+    pub mongo_db: Option<String>,
     /// Keeps DATA_DIR (SQLite file, server log) alive until the server is dropped.
     pub data_dir: tempfile::TempDir,
 }
@@ -63,9 +83,13 @@ fn free_port() -> Result<u16> {
 }
 
 impl Server {
-    /// Spawns `binary` and returns once `/api/health/ready` answers 200; `startup` is the time
+    /// Spawns `binary` (with `extra_env` on top of the bench defaults) and returns once `/api/health/ready` answers 200; `startup` is the time
     /// from spawn to that first 200 (polled every 2 ms).
-    pub async fn start(binary: &Path, engine: &Engine) -> Result<Server> {
+    pub async fn start(
+        binary: &Path,
+        engine: &Engine,
+        extra_env: &[(String, String)],
+    ) -> Result<Server> {
         let data_dir = tempfile::Builder::new()
             .prefix("amarktai-bench-")
             .tempdir()
@@ -93,8 +117,18 @@ impl Server {
         for (key, value) in BENCH_ENV {
             cmd.env(key, value);
         }
-        if let Engine::Mongo { url, db } = engine {
-            cmd.env("MONGODB_URL", url).env("MONGODB_DB", db);
+        let mongo_db = match engine {
+            Engine::Mongo { url, db_prefix } => {
+                static STARTED: AtomicUsize = AtomicUsize::new(0);
+                let db = format!("{db_prefix}_{}", STARTED.fetch_add(1, Ordering::Relaxed));
+                cmd.env("MONGODB_URL", url).env("MONGODB_DB", &db);
+                Some(db)
+            }
+            Engine::Sqlite => None,
+        };
+        // `--server-env` last, so an investigation can override any default above.
+        for (key, value) in extra_env {
+            cmd.env(key, value);
         }
         let started = Instant::now();
         let mut child = cmd
@@ -128,6 +162,7 @@ impl Server {
             pid,
             addr,
             startup,
+            mongo_db,
             data_dir,
         })
     }
@@ -140,6 +175,24 @@ impl Server {
     /// Peak resident set size so far, KiB (`VmHWM`).
     pub fn peak_rss_kib(&self) -> u64 {
         proc_status_kib(self.pid, "VmHWM:")
+    }
+
+    /// CPU time the server has used so far (user + system), from /proc/<pid>/stat.
+    pub fn cpu_time(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
+        // Fields after the `(comm)`: state is field 3, utime 14 and stime 15 (1-based).
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        // SAFETY: sysconf has no preconditions.
+        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        Duration::from_secs_f64((ticks(11) + ticks(12)) as f64 / per_second)
     }
 
     pub fn log_path(&self) -> PathBuf {
