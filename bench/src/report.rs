@@ -28,7 +28,8 @@ pub fn markdown(info: &RunInfo, engines: &[EngineReport]) -> String {
     for engine in engines {
         let _ = writeln!(
             out,
-            "**{}** — start-up to ready {:.0} ms · idle RSS {:.1} MiB · peak RSS {:.1} MiB\n",
+            "**{}** — start-up to ready {:.0} ms · idle RSS {:.1} MiB · \
+             peak RSS (scenarios 1–5) {:.1} MiB\n",
             engine.engine,
             engine.startup.as_secs_f64() * 1000.0,
             mib(engine.idle_rss_kib),

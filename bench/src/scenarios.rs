@@ -63,6 +63,8 @@ impl EngineReport {
     }
 }
 
+/// Scenarios 1–5 on one server: seeds a user for `/me` and logins and one with 20 bots, then
+/// measures each scenario in turn.
 pub async fn run_all(
     server: &Server,
     settings: &Settings,

@@ -83,8 +83,9 @@ fn free_port() -> Result<u16> {
 }
 
 impl Server {
-    /// Spawns `binary` (with `extra_env` on top of the bench defaults) and returns once `/api/health/ready` answers 200; `startup` is the time
-    /// from spawn to that first 200 (polled every 2 ms).
+    /// Spawns `binary` (with `extra_env` on top of the bench defaults) and returns once
+    /// `/api/health/ready` answers 200; `startup` is the time from spawn to that first 200
+    /// (polled every 2 ms).
     pub async fn start(
         binary: &Path,
         engine: &Engine,

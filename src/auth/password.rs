@@ -131,4 +131,31 @@ mod tests {
         assert!(!verify("anything1".into(), None).await);
         assert!(!verify("x".into(), Some("not-a-hash".into())).await);
     }
+
+    #[tokio::test]
+    async fn more_logins_than_hashing_threads_all_get_the_right_answer() {
+        let h = hash("Secret123".into()).await.unwrap();
+        let checks: Vec<_> = (0..8)
+            .map(|i| {
+                let h = h.clone();
+                let password = if i % 2 == 0 { "Secret123" } else { "Wrong1234" };
+                tokio::spawn(async move { (i, verify(password.into(), Some(h)).await) })
+            })
+            .collect();
+        for check in checks {
+            let (i, ok) = check.await.unwrap();
+            assert_eq!(ok, i % 2 == 0, "verification {i}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_does_not_take_a_hashing_thread_down() {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        for _ in 0..=threads {
+            let answer: Option<u8> = on_hashing_thread(|| panic!("boom")).await;
+            assert!(answer.is_none());
+        }
+        assert_eq!(on_hashing_thread(|| 7).await, Some(7));
+        assert!(!verify("anything1".into(), None).await);
+    }
 }
