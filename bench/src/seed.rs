@@ -59,12 +59,13 @@ pub async fn one_bot(addr: SocketAddr, token: &str, name: &str) -> Result<String
 
 /// Seeds `count` trades for the user behind `token`.
 ///
-/// TODO(portfolio): the trades store and `/api/portfolio/summary` live on another branch.
-/// Once merged, seed here without going through the trading engine, e.g. a bulk insert into
-/// the `trades` table in `<DATA_DIR>/amarktai.db` (SQLite, before or while the server runs —
-/// WAL allows it) and into the `trades` collection of `MONGODB_DB`, or a hidden
-/// `amarktai seed-trades --user ID --count N` CLI command. Until then the scenario measures
-/// the summary of an empty portfolio and says so.
+/// TODO(portfolio): the trades store and `/api/portfolio/summary` live on the `portfolio`
+/// branch. Once merged, seed here without going through the trading engine, e.g. a bulk insert
+/// into the `trades` table in `<DATA_DIR>/amarktai.db` (SQLite, while the server runs — WAL
+/// allows it; the table's triggers keep the `trade_days` rollup in step) and into the `trades`
+/// collection of `MONGODB_DB` (plus whatever rollup the Mongo side keeps), or a hidden
+/// `amarktai seed-trades --user ID --count N` CLI command so the bench need not know the
+/// schema. Until then the scenario measures the summary of an empty portfolio and says so.
 pub async fn trades(_addr: SocketAddr, _token: &str, count: usize) -> Result<usize> {
     let _ = count;
     Ok(0)
