@@ -36,9 +36,13 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true);
+    // No ping before each acquire (sqlx's default): an embedded file connection cannot drop
+    // like a network one, and the ping is an extra round trip to the connection's worker thread
+    // on every query (about half the thread wake-ups of an authenticated request; see bench/).
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
         .min_connections(1)
+        .test_before_acquire(false)
         .acquire_timeout(timeout)
         .connect_with(options)
         .await
