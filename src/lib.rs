@@ -2,9 +2,11 @@
 
 pub mod cli;
 pub mod config;
+pub mod crypto;
 pub mod domain;
 pub mod engine;
 pub mod error;
+pub mod exchange;
 pub mod http;
 pub mod metrics;
 pub mod state;

@@ -1,0 +1,320 @@
+//! AES-256-GCM envelope for secrets at rest (exchange keys): `v1:<key id>:<base64(nonce||ct)>`.
+//!
+//! The user id is bound as associated data, so a value copied into another user's record does
+//! not decrypt. The key id prefix lets `rotate-keys` find values still under an old key.
+
+use std::fmt;
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+
+const VERSION: &str = "v1";
+const NONCE_LEN: usize = 12;
+const TAG_LEN: usize = 16;
+/// Label of the development-only key derivation; changing it orphans every dev-encrypted key.
+const DEV_KEY_LABEL: &[u8] = b"amarktai-dev-api-key-encryption-v1";
+
+/// Why a secret could not be sealed or opened. Messages never contain secret material.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CryptoError {
+    #[error("stored secret is not in the v1:<key id>:<data> format")]
+    Malformed,
+    #[error("stored secret was encrypted with an unknown key ({0})")]
+    UnknownKey(String),
+    #[error("stored secret could not be decrypted (wrong key, wrong owner or tampered)")]
+    Decrypt,
+    #[error("secret could not be encrypted")]
+    Encrypt,
+}
+
+/// One AES-256 key and its public id (first 8 hex chars of SHA-256 of the key bytes).
+#[derive(Clone)]
+struct SealKey {
+    id: String,
+    cipher: Aes256Gcm,
+}
+
+impl SealKey {
+    fn new(bytes: &[u8; 32]) -> Self {
+        Self {
+            id: key_id(bytes),
+            cipher: Aes256Gcm::new(bytes.into()),
+        }
+    }
+}
+
+/// The id under which values sealed with `key` are stored.
+pub fn key_id(key: &[u8; 32]) -> String {
+    hex::encode(Sha256::digest(key))[..8].to_string()
+}
+
+/// Seals with the current key; opens with the current key or any registered previous key.
+#[derive(Clone)]
+pub struct SecretBox {
+    current: SealKey,
+    previous: Vec<SealKey>,
+}
+
+impl fmt::Debug for SecretBox {
+    /// Key ids only: they are derived by a one-way hash and already public in stored values.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let previous: Vec<&str> = self.previous.iter().map(|k| k.id.as_str()).collect();
+        f.debug_struct("SecretBox")
+            .field("current_key_id", &self.current.id)
+            .field("previous_key_ids", &previous)
+            .finish()
+    }
+}
+
+impl SecretBox {
+    pub fn new(key: [u8; 32]) -> Self {
+        Self {
+            current: SealKey::new(&key),
+            previous: Vec::new(),
+        }
+    }
+
+    /// `API_KEY_ENCRYPTION_KEY` when set. Otherwise (config refuses that in production) a key
+    /// derived from the JWT secret, so a dev server keeps decrypting its keys across restarts.
+    pub fn from_config(config: &Config) -> Self {
+        match &config.api_key_encryption_key {
+            Some(key) => Self::new(*key.expose()),
+            None => Self::new(dev_key(config.jwt_secret.expose())),
+        }
+    }
+
+    /// Registers an older key so values sealed under it still open during a rotation.
+    /// `id` is the id stored in those values (normally `key_id(&key)`).
+    pub fn with_previous_key(mut self, id: &str, key: [u8; 32]) -> Self {
+        let mut sealed = SealKey::new(&key);
+        sealed.id = id.to_string();
+        self.previous.push(sealed);
+        self
+    }
+
+    /// Id of the key new values are sealed with.
+    pub fn current_key_id(&self) -> &str {
+        &self.current.id
+    }
+
+    /// Seals `plaintext` for `user_id` with a fresh random 96-bit nonce.
+    pub fn encrypt(&self, plaintext: &str, user_id: &str) -> Result<String, CryptoError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::thread_rng().fill_bytes(&mut nonce);
+        let payload = Payload {
+            msg: plaintext.as_bytes(),
+            aad: user_id.as_bytes(),
+        };
+        let ciphertext = self
+            .current
+            .cipher
+            .encrypt(Nonce::from_slice(&nonce), payload)
+            .map_err(|_| CryptoError::Encrypt)?;
+        let mut blob = Vec::with_capacity(NONCE_LEN + ciphertext.len());
+        blob.extend_from_slice(&nonce);
+        blob.extend_from_slice(&ciphertext);
+        let data = base64::engine::general_purpose::STANDARD.encode(blob);
+        Ok(format!("{VERSION}:{}:{data}", self.current.id))
+    }
+
+    /// Opens a value sealed by `encrypt` for the same `user_id`.
+    pub fn decrypt(&self, stored: &str, user_id: &str) -> Result<String, CryptoError> {
+        let (id, data) = split(stored).ok_or(CryptoError::Malformed)?;
+        let key = std::iter::once(&self.current)
+            .chain(&self.previous)
+            .find(|k| k.id == id)
+            .ok_or_else(|| CryptoError::UnknownKey(id.to_string()))?;
+        let blob = base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .map_err(|_| CryptoError::Malformed)?;
+        if blob.len() < NONCE_LEN + TAG_LEN {
+            return Err(CryptoError::Malformed);
+        }
+        let (nonce, ciphertext) = blob.split_at(NONCE_LEN);
+        let payload = Payload {
+            msg: ciphertext,
+            aad: user_id.as_bytes(),
+        };
+        let plain = key
+            .cipher
+            .decrypt(Nonce::from_slice(nonce), payload)
+            .map_err(|_| CryptoError::Decrypt)?;
+        String::from_utf8(plain).map_err(|_| CryptoError::Decrypt)
+    }
+
+    /// The key id a stored value names, if it is a well-formed `v1` value.
+    pub fn key_id_of(stored: &str) -> Option<&str> {
+        split(stored).map(|(id, _)| id)
+    }
+
+    /// True unless `stored` is a `v1` value under the current key (so malformed or legacy
+    /// values are reported too; the rotation then fails on them loudly instead of skipping).
+    pub fn needs_rotation(&self, stored: &str) -> bool {
+        Self::key_id_of(stored) != Some(self.current.id.as_str())
+    }
+
+    /// Re-seals a value under the current key (decrypting with whichever key it names).
+    pub fn rotate(&self, stored: &str, user_id: &str) -> Result<String, CryptoError> {
+        let plain = self.decrypt(stored, user_id)?;
+        self.encrypt(&plain, user_id)
+    }
+}
+
+/// `v1:<8 hex>:<data>` -> (id, data).
+fn split(stored: &str) -> Option<(&str, &str)> {
+    let mut parts = stored.splitn(3, ':');
+    let (version, id, data) = (parts.next()?, parts.next()?, parts.next()?);
+    let id_ok = id.len() == 8 && id.bytes().all(|b| b.is_ascii_hexdigit());
+    (version == VERSION && id_ok && !data.is_empty()).then_some((id, data))
+}
+
+/// HMAC-SHA256(jwt_secret, label): stable per deployment, never used when a real key is set.
+fn dev_key(jwt_secret: &str) -> [u8; 32] {
+    // HMAC takes keys of any length, so this cannot fail.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(jwt_secret.as_bytes())
+        .expect("HMAC accepts keys of any length");
+    mac.update(DEV_KEY_LABEL);
+    mac.finalize().into_bytes().into()
+}
+
+/// `abcd...wxyz` for display; values of 8 chars or fewer become `****` (nothing revealed).
+pub fn mask_secret(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= 8 {
+        return "****".to_string();
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}...{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY_A: [u8; 32] = [7u8; 32];
+    const KEY_B: [u8; 32] = [9u8; 32];
+
+    #[test]
+    fn round_trip_returns_the_plaintext_in_the_documented_format() {
+        let sb = SecretBox::new(KEY_A);
+        let stored = sb.encrypt("my-api-secret", "user-1").unwrap();
+        assert!(stored.starts_with(&format!("v1:{}:", key_id(&KEY_A))));
+        assert!(!stored.contains("my-api-secret"));
+        assert_eq!(sb.decrypt(&stored, "user-1").unwrap(), "my-api-secret");
+        assert_eq!(SecretBox::key_id_of(&stored), Some(sb.current_key_id()));
+        assert!(!sb.needs_rotation(&stored));
+    }
+
+    #[test]
+    fn every_value_gets_a_fresh_nonce() {
+        let sb = SecretBox::new(KEY_A);
+        let a = sb.encrypt("same", "u").unwrap();
+        let b = sb.encrypt("same", "u").unwrap();
+        assert_ne!(a, b);
+        let nonce = |s: &str| {
+            let data = s.rsplit(':').next().unwrap();
+            base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .unwrap()[..12]
+                .to_vec()
+        };
+        assert_ne!(nonce(&a), nonce(&b));
+    }
+
+    #[test]
+    fn another_users_id_does_not_open_the_value() {
+        let sb = SecretBox::new(KEY_A);
+        let stored = sb.encrypt("secret", "alice").unwrap();
+        assert_eq!(sb.decrypt(&stored, "bob"), Err(CryptoError::Decrypt));
+    }
+
+    #[test]
+    fn another_key_does_not_open_the_value() {
+        let stored = SecretBox::new(KEY_A).encrypt("secret", "u").unwrap();
+        let other = SecretBox::new(KEY_B);
+        assert!(matches!(
+            other.decrypt(&stored, "u"),
+            Err(CryptoError::UnknownKey(_))
+        ));
+        // Even when the id is forged to match, the wrong key fails authentication.
+        let forged = stored.replace(&key_id(&KEY_A), other.current_key_id());
+        assert_eq!(other.decrypt(&forged, "u"), Err(CryptoError::Decrypt));
+    }
+
+    #[test]
+    fn tampered_or_malformed_values_fail_without_panicking() {
+        let sb = SecretBox::new(KEY_A);
+        let stored = sb.encrypt("secret", "u").unwrap();
+        let (prefix, data) = stored.rsplit_once(':').unwrap();
+        let mut blob = base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .unwrap();
+        let last = blob.len() - 1;
+        blob[last] ^= 1;
+        let tampered = format!(
+            "{prefix}:{}",
+            base64::engine::general_purpose::STANDARD.encode(blob)
+        );
+        assert_eq!(sb.decrypt(&tampered, "u"), Err(CryptoError::Decrypt));
+        let id = sb.current_key_id().to_string();
+        for bad in [
+            "",
+            "plaintext",
+            "v1:",
+            "v2:abcd1234:AAAA",
+            &format!("v1:{id}:"),
+            &format!("v1:{id}:not base64!"),
+            &format!("v1:{id}:AAAA"),
+            "v1:zzzzzzzz:AAAA",
+        ] {
+            assert!(sb.decrypt(bad, "u").is_err(), "{bad:?}");
+        }
+        assert!(sb.needs_rotation("plaintext"));
+    }
+
+    #[test]
+    fn rotation_opens_old_values_and_reseals_under_the_current_key() {
+        let old = SecretBox::new(KEY_A);
+        let stored = old.encrypt("secret", "u").unwrap();
+        let new = SecretBox::new(KEY_B).with_previous_key(&key_id(&KEY_A), KEY_A);
+        assert!(new.needs_rotation(&stored));
+        assert_eq!(new.decrypt(&stored, "u").unwrap(), "secret");
+        let rotated = new.rotate(&stored, "u").unwrap();
+        assert!(!new.needs_rotation(&rotated));
+        assert_eq!(
+            SecretBox::key_id_of(&rotated),
+            Some(key_id(&KEY_B).as_str())
+        );
+        assert_eq!(new.decrypt(&rotated, "u").unwrap(), "secret");
+        assert!(old.decrypt(&rotated, "u").is_err());
+    }
+
+    #[test]
+    fn dev_key_is_stable_and_depends_on_the_jwt_secret() {
+        assert_eq!(dev_key("a-secret"), dev_key("a-secret"));
+        assert_ne!(dev_key("a-secret"), dev_key("b-secret"));
+    }
+
+    #[test]
+    fn debug_shows_key_ids_only() {
+        let debug = format!("{:?}", SecretBox::new(KEY_A));
+        assert!(debug.contains(&key_id(&KEY_A)));
+        assert!(!debug.contains("7, 7"));
+    }
+
+    #[test]
+    fn masking_keeps_four_chars_each_side_and_hides_short_values() {
+        assert_eq!(mask_secret("abcdefghijklmnop"), "abcd...mnop");
+        assert_eq!(mask_secret("abcdefghi"), "abcd...fghi");
+        assert_eq!(mask_secret("abcdefgh"), "****");
+        assert_eq!(mask_secret(""), "****");
+        assert_eq!(mask_secret("ключ-секрет-длинный"), "ключ...нный");
+    }
+}
