@@ -72,7 +72,8 @@ pub struct KeyTestOutcome {
 }
 
 impl KeyTestOutcome {
-    pub(crate) fn failed(message: String, error: String) -> Self {
+    /// A failed test; `error` is shown as given, so keep it short and free of secrets.
+    pub fn failed(message: String, error: String) -> Self {
         Self {
             ok: false,
             message,
