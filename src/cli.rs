@@ -27,6 +27,13 @@ pub enum Command {
     Migrate,
     /// Check configuration, secrets, database and port; exit 0 only when healthy.
     Doctor,
+    /// Create (or promote) an admin. Password from `ADMIN_BOOTSTRAP_PASSWORD` or stdin.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Admin")]
+        first_name: String,
+    },
 }
 
 /// Initialises logging: JSON lines in production, human-readable in development.
@@ -58,6 +65,70 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
     println!("migrations applied on {}", store.engine());
     store.admin.close().await;
     Ok(())
+}
+
+/// Creates an admin account, or promotes (and activates) an existing one; idempotent.
+pub async fn create_admin(config: &Config, email: &str, first_name: &str) -> anyhow::Result<()> {
+    create_admin_with(config, email, first_name, bootstrap_password).await
+}
+
+/// `create_admin` with an explicit password source (asked only when a new account is made).
+pub async fn create_admin_with(
+    config: &Config,
+    email: &str,
+    first_name: &str,
+    password_source: impl FnOnce() -> anyhow::Result<String>,
+) -> anyhow::Result<()> {
+    use crate::domain::user::{normalize_email, Role, User, UserStatus};
+    let email = normalize_email(email);
+    crate::domain::auth_rules::check_email(&email)
+        .map_err(|f| anyhow::anyhow!("--email: {}", f.message))?;
+    let store = crate::store::connect(config).await?;
+    let now = chrono::Utc::now();
+    if let Some(mut user) = store.users.find_by_email(&email).await? {
+        let changed = user.role != Role::Admin || user.status != UserStatus::Active;
+        user.role = Role::Admin;
+        user.status = UserStatus::Active;
+        user.updated_at = now;
+        if changed {
+            user.token_version += 1;
+            store.users.update(&user).await?;
+            println!("{email} promoted to admin (password unchanged)");
+        } else {
+            println!("{email} is already an active admin; nothing to do");
+        }
+        store.admin.close().await;
+        return Ok(());
+    }
+    let password = password_source()?;
+    crate::domain::auth_rules::check_password("password", &password)
+        .map_err(|f| anyhow::anyhow!("{}", f.message))?;
+    let hash = crate::auth::password::hash(password)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let mut user = User::new(&email, first_name, hash, UserStatus::Active, now);
+    user.role = Role::Admin;
+    store.users.create(&user).await?;
+    println!("admin {email} created (id {})", user.id);
+    store.admin.close().await;
+    Ok(())
+}
+
+/// `ADMIN_BOOTSTRAP_PASSWORD`, else the first line of stdin (never a hard-coded default).
+fn bootstrap_password() -> anyhow::Result<String> {
+    if let Ok(password) = std::env::var("ADMIN_BOOTSTRAP_PASSWORD") {
+        if !password.trim().is_empty() {
+            return Ok(password.trim_end_matches(['\r', '\n']).to_string());
+        }
+    }
+    eprintln!("Admin password (one line on stdin):");
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        anyhow::bail!("no password given: set ADMIN_BOOTSTRAP_PASSWORD or pipe it on stdin");
+    }
+    Ok(password)
 }
 
 struct Doctor {

@@ -1,11 +1,14 @@
 //! Amarktai: the trading-bot platform API server (library; `main.rs` is a thin CLI over it).
 
+pub mod ai;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod engine;
 pub mod error;
+pub mod events;
 pub mod exchange;
 pub mod http;
 pub mod metrics;
@@ -66,6 +69,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let shutdown = state.shutdown.clone();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
+    tokio::spawn(purge_expired_tokens(state.clone()));
     let server = tokio::spawn(serve(listener, build_app(state.clone()), shutdown.clone()));
     shutdown.cancelled().await;
     tracing::info!("shutdown signal received; draining requests");
@@ -78,6 +82,23 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     state.store.admin.close().await;
     tracing::info!("store closed; bye");
     Ok(())
+}
+
+/// Revoked-token rows expire by themselves in Mongo (TTL index); this also purges SQLite.
+async fn purge_expired_tokens(state: AppState) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            _ = every.tick() => {
+                match state.store.tokens.purge_expired(state.clock.now()).await {
+                    Ok(n) if n > 0 => tracing::info!(purged = n, "expired tokens purged"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "token purge failed"),
+                }
+            }
+        }
+    }
 }
 
 async fn cancel_on_signal(token: CancellationToken) {

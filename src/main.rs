@@ -23,6 +23,9 @@ async fn main() -> ExitCode {
     cli::init_tracing(&config);
     let result = match command {
         Command::Migrate => cli::migrate(&config).await,
+        Command::CreateAdmin { email, first_name } => {
+            cli::create_admin(&config, &email, &first_name).await
+        }
         Command::Serve | Command::Doctor => amarktai::run(config).await,
     };
     match result {

@@ -6,9 +6,11 @@ use std::time::{Duration, Instant};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::AuthRuntime;
 use crate::config::Config;
 use crate::domain::clock::{SharedClock, SystemClock};
 use crate::engine::EngineRegistry;
+use crate::events::EventBus;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -23,6 +25,11 @@ pub struct AppState {
     pub started_at: Instant,
     /// The one outbound HTTP client (exchanges, AI provider).
     pub http_client: reqwest::Client,
+    pub auth: Arc<AuthRuntime>,
+    /// Realtime event bus (per-user ids, replay ring, fan-out to WS/SSE).
+    pub events: Arc<EventBus>,
+    /// The AI provider client, built once over `http_client`.
+    pub ai: crate::ai::AiClient,
 }
 
 impl AppState {
@@ -38,7 +45,13 @@ impl AppState {
             .user_agent(concat!("amarktai/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
+        let auth = Arc::new(AuthRuntime::new(&config));
+        let events = Arc::new(EventBus::new(config.realtime.replay_events));
+        let ai = crate::ai::AiClient::new(http_client.clone(), &config.outbound);
         Self {
+            auth,
+            events,
+            ai,
             config: Arc::new(config),
             store,
             clock,

@@ -28,6 +28,11 @@ pub fn current_request_id() -> Option<String> {
     CONTEXT.try_with(|c| c.request_id.clone()).ok()
 }
 
+/// The client IP of the current request (as resolved by the observe middleware).
+pub fn current_ip() -> Option<String> {
+    CONTEXT.try_with(|c| c.ip.clone()).ok()
+}
+
 /// Records the authenticated user for the access log.
 pub fn set_current_user(user_id: &str) {
     let _ = CONTEXT.try_with(|c| c.user_id.set(user_id.to_string()));

@@ -1,8 +1,19 @@
 //! The HTTP surface: every resource router and the one middleware stack, assembled here.
 
+pub mod admin;
+pub mod admin_counts;
+pub mod alerts;
+pub mod auth;
+pub mod bots;
+pub mod chat;
+pub mod chat_conversations;
 pub mod context;
 pub mod health;
 pub mod middleware;
+pub mod platforms;
+pub mod rate_limit;
+pub mod system;
+pub mod training;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue, Method};
@@ -25,6 +36,14 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
     let limit = state.config.request_size_limit_bytes;
     let routes = Router::new()
         .merge(health::router())
+        .merge(auth::router())
+        .merge(admin::router())
+        .merge(bots::router())
+        .merge(training::router())
+        .merge(platforms::router())
+        .merge(system::router())
+        .merge(alerts::router())
+        .merge(chat::router())
         .merge(extra)
         .fallback(middleware::not_found);
 
@@ -37,6 +56,10 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
                 ))
                 .layer(CatchPanicLayer::custom(middleware::panic_response))
                 .layer(cors(&state))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    rate_limit::limit,
+                ))
                 .layer(axum::middleware::from_fn_with_state(
                     state.clone(),
                     middleware::timeout,

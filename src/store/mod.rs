@@ -1,13 +1,25 @@
 //! Storage: repository traits (one per aggregate) with a SQLite and a MongoDB implementation.
 
+pub mod audit;
+pub mod bots;
+pub mod chat;
+pub mod keys;
 pub mod mongo;
+pub mod settings;
 pub mod sqlite;
+pub mod tokens;
 pub mod users;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use audit::{AuditEntry, AuditRepo};
+pub use bots::BotRepo;
+pub use chat::ChatRepo;
+pub use keys::{ApiKeyRecord, ApiKeyRepo};
+pub use settings::{AlertRepo, SettingsRepo};
+pub use tokens::{RefreshToken, TokenRepo};
 pub use users::UserRepo;
 
 /// Storage failures the domain can act on.
@@ -47,6 +59,13 @@ pub trait StoreAdmin: Send + Sync {
 pub struct Store {
     pub admin: Arc<dyn StoreAdmin>,
     pub users: Arc<dyn UserRepo>,
+    pub tokens: Arc<dyn TokenRepo>,
+    pub keys: Arc<dyn ApiKeyRepo>,
+    pub settings: Arc<dyn SettingsRepo>,
+    pub alerts: Arc<dyn AlertRepo>,
+    pub audit: Arc<dyn AuditRepo>,
+    pub chat: Arc<dyn ChatRepo>,
+    pub bots: Arc<dyn BotRepo>,
 }
 
 impl Store {
@@ -92,5 +111,23 @@ pub async fn connect_with(
             }
             Err(err) => return Err(err),
         }
+    }
+}
+
+impl Store {
+    /// Deletes a user and everything they own, in every collection (audit entries are kept).
+    /// Children first, the user row last, so a failure part-way leaves the account visible
+    /// (and the delete can simply be repeated) rather than orphaned data.
+    pub async fn delete_user_cascade(&self, user_id: &str) -> StoreResult<serde_json::Value> {
+        let keys = self.keys.delete_for_user(user_id).await?;
+        let alerts = self.alerts.clear(user_id).await?;
+        let chat_messages = self.chat.clear(user_id).await?;
+        let bots = self.bots.delete_for_user(user_id).await?;
+        let settings = self.settings.delete_for_user(user_id).await?;
+        let tokens = self.tokens.delete_for_user(user_id).await?;
+        let user = self.users.delete(user_id).await?;
+        Ok(serde_json::json!({
+            "api_keys": keys, "alerts": alerts, "chat_messages": chat_messages, "bots": bots, "settings": settings, "tokens": tokens, "user": user,
+        }))
     }
 }

@@ -1,6 +1,7 @@
 //! The users repository contract.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use super::StoreResult;
 use crate::domain::user::{User, UserStatusCounts};
@@ -20,5 +21,7 @@ pub trait UserRepo: Send + Sync {
     /// Number of active admins (to protect the last one).
     async fn count_active_admins(&self) -> StoreResult<u64>;
     async fn list(&self, limit: u32, offset: u32) -> StoreResult<Vec<User>>;
+    /// Records activity without rewriting the whole user.
+    async fn touch_last_seen(&self, id: &str, at: DateTime<Utc>) -> StoreResult<()>;
     async fn delete(&self, id: &str) -> StoreResult<bool>;
 }

@@ -112,7 +112,36 @@ impl TestApp {
 
     /// Starts the server; returns once the socket is bound (no sleeps needed).
     pub async fn spawn_with(config: TestConfig, extra: Router<AppState>) -> Self {
-        let state = amarktai::build_state(config.config()).await.expect("state");
+        Self::spawn_full(config, extra, None).await
+    }
+
+    /// Like `spawn_with`, with a clock the test can move (`ManualClock::advance`).
+    pub async fn spawn_with_clock(
+        config: TestConfig,
+        clock: amarktai::domain::clock::ManualClock,
+    ) -> Self {
+        Self::spawn_full(config, Router::new(), Some(std::sync::Arc::new(clock))).await
+    }
+
+    async fn spawn_full(
+        config: TestConfig,
+        extra: Router<AppState>,
+        clock: Option<amarktai::domain::clock::SharedClock>,
+    ) -> Self {
+        if std::env::var("TEST_LOG").is_ok() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter("info")
+                .with_test_writer()
+                .try_init();
+        }
+        let state = match clock {
+            None => amarktai::build_state(config.config()).await.expect("state"),
+            Some(clock) => {
+                let cfg = config.config();
+                let store = amarktai::store::connect(&cfg).await.expect("store");
+                AppState::with_clock(cfg, store, clock)
+            }
+        };
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let app = amarktai::build_router_with(state.clone(), extra);
@@ -165,3 +194,110 @@ macro_rules! on_both_engines {
         )*
     };
 }
+
+/// Client-side helpers shared by the HTTP tests.
+impl TestApp {
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_auth(
+        &self,
+        path: &str,
+        token: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn put_auth(
+        &self,
+        path: &str,
+        token: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get_auth(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn delete_auth(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Registers `email` with a valid password; returns the login body (asserts 200).
+    pub async fn register(&self, email: &str) -> serde_json::Value {
+        let resp = self
+            .post_json(
+                "/api/auth/register",
+                serde_json::json!({"first_name": "Test", "email": email, "password": TEST_PASSWORD}),
+            )
+            .await;
+        assert_eq!(resp.status(), 200, "register {email}");
+        resp.json().await.expect("json")
+    }
+
+    /// Registers and returns the access token.
+    pub async fn token_for(&self, email: &str) -> String {
+        self.register(email).await["access_token"]
+            .as_str()
+            .expect("token")
+            .to_string()
+    }
+
+    /// Registers a user and makes them an admin through the repository; returns a fresh token.
+    pub async fn admin_token(&self, email: &str) -> String {
+        let body = self.register(email).await;
+        let id = body["user"]["id"].as_str().expect("id").to_string();
+        let store = &self.state.store;
+        let mut user = store
+            .users
+            .find_by_id(&id)
+            .await
+            .expect("db")
+            .expect("user");
+        user.role = amarktai::domain::user::Role::Admin;
+        store.users.update(&user).await.expect("update");
+        let login = self
+            .post_json(
+                "/api/auth/login",
+                serde_json::json!({"email": email, "password": TEST_PASSWORD}),
+            )
+            .await;
+        login.json::<serde_json::Value>().await.expect("json")["access_token"]
+            .as_str()
+            .expect("token")
+            .to_string()
+    }
+}
+
+pub const TEST_PASSWORD: &str = "Passw0rd-Test";

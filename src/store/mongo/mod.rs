@@ -1,5 +1,13 @@
 //! MongoDB engine (production): official driver, indexes from `migrations/mongo/` applied at boot.
 
+mod audit;
+mod bots;
+mod chat;
+mod dates;
+mod json_doc;
+mod keys;
+mod settings;
+mod tokens;
 mod users;
 
 use std::sync::Arc;
@@ -60,6 +68,13 @@ pub async fn open(
     Ok(Store {
         admin,
         users: Arc::new(users::MongoUsers::new(&db)),
+        tokens: Arc::new(tokens::MongoTokens::new(&db)),
+        keys: Arc::new(keys::MongoKeys::new(&db)),
+        settings: Arc::new(settings::MongoSettings::new(&db)),
+        alerts: Arc::new(settings::MongoAlerts::new(&db)),
+        audit: Arc::new(audit::MongoAudit::new(&db)),
+        chat: Arc::new(chat::MongoChat::new(&db)),
+        bots: Arc::new(bots::MongoBots::new(&db)),
     })
 }
 
@@ -154,6 +169,16 @@ pub(crate) fn map_err(err: mongodb::error::Error) -> StoreError {
         }
         ErrorKind::Command(ce) if ce.code == 11000 => {
             StoreError::Duplicate(duplicate_field(&ce.message))
+        }
+        ErrorKind::InsertMany(im) => {
+            match im
+                .write_errors
+                .as_ref()
+                .and_then(|errs| errs.iter().find(|e| e.code == 11000))
+            {
+                Some(dup) => StoreError::Duplicate(duplicate_field(&dup.message)),
+                None => StoreError::Other(err.to_string()),
+            }
         }
         ErrorKind::ServerSelection { .. }
         | ErrorKind::Io(_)

@@ -24,8 +24,11 @@ struct UserDoc {
     currency: String,
     token_version: i64,
     must_change_password: bool,
+    #[serde(deserialize_with = "super::dates::required")]
     created_at: BsonDateTime,
+    #[serde(deserialize_with = "super::dates::required")]
     updated_at: BsonDateTime,
+    #[serde(default, deserialize_with = "super::dates::optional")]
     last_seen: Option<BsonDateTime>,
 }
 
@@ -177,6 +180,18 @@ impl UserRepo for MongoUsers {
             .await
             .map_err(map_err)?;
         Ok(result.deleted_count == 1)
+    }
+
+    async fn touch_last_seen(
+        &self,
+        id: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()> {
+        self.users
+            .update_one(doc! {"_id": id}, doc! {"$set": {"last_seen": to_bson(at)}})
+            .await
+            .map_err(map_err)?;
+        Ok(())
     }
 }
 

@@ -1,5 +1,11 @@
 //! SQLite engine (embedded default): one WAL-mode file under `DATA_DIR`, migrations via sqlx.
 
+mod audit;
+mod bots;
+mod chat;
+mod keys;
+mod settings;
+mod tokens;
 mod users;
 
 use std::path::Path;
@@ -42,7 +48,14 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
     }
     Ok(Store {
         admin,
-        users: Arc::new(users::SqliteUsers { pool }),
+        users: Arc::new(users::SqliteUsers { pool: pool.clone() }),
+        tokens: Arc::new(tokens::SqliteTokens { pool: pool.clone() }),
+        keys: Arc::new(keys::SqliteKeys { pool: pool.clone() }),
+        settings: Arc::new(settings::SqliteSettings { pool: pool.clone() }),
+        alerts: Arc::new(settings::SqliteAlerts { pool: pool.clone() }),
+        audit: Arc::new(audit::SqliteAudit { pool: pool.clone() }),
+        chat: Arc::new(chat::SqliteChat { pool: pool.clone() }),
+        bots: Arc::new(bots::SqliteBots { pool }),
     })
 }
 
@@ -122,6 +135,8 @@ pub(crate) fn map_err(err: sqlx::Error) -> StoreError {
         _ => StoreError::Other(err.to_string()),
     }
 }
+
+pub(crate) use bots::totals_from;
 
 pub(crate) fn to_millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()

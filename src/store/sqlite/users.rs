@@ -163,4 +163,18 @@ impl UserRepo for SqliteUsers {
             .map_err(map_err)?;
         Ok(result.rows_affected() == 1)
     }
+
+    async fn touch_last_seen(
+        &self,
+        id: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET last_seen = ? WHERE id = ?")
+            .bind(to_millis(at))
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
 }

@@ -1,0 +1,241 @@
+//! JWT issue/verify: HS256 only, `exp` required, algorithm pinned (no `none`, no RS/HS confusion).
+
+use chrono::{DateTime, Duration, Utc};
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::user::User;
+
+/// Token claims. `sub` and `user_id` carry the same id; old tokens may only have `user_id`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Claims {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    pub exp: i64,
+    #[serde(default)]
+    pub iat: i64,
+    #[serde(default)]
+    pub jti: String,
+    #[serde(default)]
+    pub ver: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// "access" for ours; other scopes (e.g. "admin_unlock") are never accepted as access.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub typ: Option<String>,
+}
+
+impl Claims {
+    /// The subject: `sub`, or the legacy `user_id` claim.
+    pub fn subject(&self) -> Option<&str> {
+        self.sub
+            .as_deref()
+            .or(self.user_id.as_deref())
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// Why a token was refused (logged at debug level only; clients see one uniform message).
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum TokenError {
+    #[error("token invalid: {0}")]
+    Invalid(String),
+    #[error("token issued in the future")]
+    FutureIat,
+    #[error("token has no subject")]
+    NoSubject,
+    #[error("token has the wrong scope")]
+    WrongScope,
+}
+
+/// Keys and validation rules, built once at boot.
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+/// Clock skew tolerated for `exp` and `iat`.
+const LEEWAY_SECONDS: i64 = 30;
+
+impl JwtKeys {
+    pub fn new(secret: &str) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.algorithms = vec![Algorithm::HS256];
+        validation.validate_exp = true;
+        validation.leeway = LEEWAY_SECONDS as u64;
+        validation.set_required_spec_claims(&["exp"]);
+        Self {
+            encoding: EncodingKey::from_secret(secret.as_bytes()),
+            decoding: DecodingKey::from_secret(secret.as_bytes()),
+            validation,
+        }
+    }
+
+    /// Issues an access token for `user`; returns the token and its claims.
+    pub fn issue_access(
+        &self,
+        user: &User,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> Result<(String, Claims), TokenError> {
+        let claims = Claims {
+            sub: Some(user.id.clone()),
+            user_id: Some(user.id.clone()),
+            exp: (now + ttl).timestamp(),
+            iat: now.timestamp(),
+            jti: uuid::Uuid::new_v4().to_string(),
+            ver: user.token_version,
+            role: Some(user.role.as_str().to_string()),
+            typ: Some("access".into()),
+        };
+        let token = self.sign(&claims)?;
+        Ok((token, claims))
+    }
+
+    pub fn sign(&self, claims: &Claims) -> Result<String, TokenError> {
+        encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+            .map_err(|e| TokenError::Invalid(e.to_string()))
+    }
+
+    /// Verifies signature, algorithm, expiry and `iat`; returns claims of an access token.
+    pub fn verify_access(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, TokenError> {
+        let claims = self.verify_any(token, now)?;
+        match claims.typ.as_deref() {
+            None | Some("access") => Ok(claims),
+            Some(_) => Err(TokenError::WrongScope),
+        }
+    }
+
+    /// Verifies a token of any scope (callers check `typ`).
+    pub fn verify_any(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, TokenError> {
+        let data = decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| TokenError::Invalid(e.to_string()))?;
+        let claims = data.claims;
+        if claims.iat > now.timestamp() + LEEWAY_SECONDS {
+            return Err(TokenError::FutureIat);
+        }
+        if claims.subject().is_none() {
+            return Err(TokenError::NoSubject);
+        }
+        Ok(claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::user::UserStatus;
+    use base64::Engine as _;
+
+    const SECRET: &str = "unit-test-secret-0123456789-abcdefghijkl";
+
+    fn user() -> User {
+        User::new("a@b.co", "A", "h".into(), UserStatus::Active, Utc::now())
+    }
+
+    fn b64(v: &serde_json::Value) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    }
+
+    #[test]
+    fn issued_token_verifies_with_all_claims() {
+        let keys = JwtKeys::new(SECRET);
+        let u = user();
+        let (token, claims) = keys
+            .issue_access(&u, Utc::now(), Duration::minutes(5))
+            .unwrap();
+        let back = keys.verify_access(&token, Utc::now()).unwrap();
+        assert_eq!(back, claims);
+        assert_eq!(back.sub.as_deref(), Some(u.id.as_str()));
+        assert_eq!(back.user_id, back.sub);
+        assert_eq!(back.role.as_deref(), Some("user"));
+        assert!(!back.jti.is_empty());
+    }
+
+    #[test]
+    fn expired_wrong_secret_and_tampered_tokens_are_refused() {
+        let keys = JwtKeys::new(SECRET);
+        let past = Utc::now() - Duration::hours(2);
+        let (expired, _) = keys
+            .issue_access(&user(), past, Duration::minutes(5))
+            .unwrap();
+        assert!(keys.verify_access(&expired, Utc::now()).is_err());
+
+        let other = JwtKeys::new("another-secret-0123456789-abcdefghijklmn");
+        let (foreign, _) = other
+            .issue_access(&user(), Utc::now(), Duration::minutes(5))
+            .unwrap();
+        assert!(keys.verify_access(&foreign, Utc::now()).is_err());
+
+        let (token, _) = keys
+            .issue_access(&user(), Utc::now(), Duration::minutes(5))
+            .unwrap();
+        let mut parts: Vec<String> = token.split('.').map(str::to_string).collect();
+        parts[1] = b64(
+            &serde_json::json!({"sub": "admin", "exp": 9999999999i64, "jti": "x", "role": "admin"}),
+        );
+        assert!(keys.verify_access(&parts.join("."), Utc::now()).is_err());
+    }
+
+    #[test]
+    fn alg_none_and_future_iat_and_missing_exp_are_refused() {
+        let keys = JwtKeys::new(SECRET);
+        let body = serde_json::json!({"sub": "u", "exp": Utc::now().timestamp() + 600, "jti": "j"});
+        let none = format!(
+            "{}.{}.",
+            b64(&serde_json::json!({"alg": "none", "typ": "JWT"})),
+            b64(&body)
+        );
+        assert!(keys.verify_access(&none, Utc::now()).is_err());
+
+        let mut claims = Claims {
+            sub: Some("u".into()),
+            user_id: None,
+            exp: Utc::now().timestamp() + 600,
+            iat: Utc::now().timestamp() + 3600,
+            jti: "j".into(),
+            ver: 0,
+            role: None,
+            typ: None,
+        };
+        let future = keys.sign(&claims).unwrap();
+        assert_eq!(
+            keys.verify_access(&future, Utc::now()),
+            Err(TokenError::FutureIat)
+        );
+
+        claims.iat = Utc::now().timestamp();
+        claims.typ = Some("admin_unlock".into());
+        let scoped = keys.sign(&claims).unwrap();
+        assert_eq!(
+            keys.verify_access(&scoped, Utc::now()),
+            Err(TokenError::WrongScope)
+        );
+
+        let no_exp = serde_json::json!({"sub": "u", "jti": "j"});
+        let token = encode(
+            &Header::new(Algorithm::HS256),
+            &no_exp,
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap();
+        assert!(keys.verify_access(&token, Utc::now()).is_err());
+    }
+
+    #[test]
+    fn legacy_user_id_claim_is_accepted_as_subject() {
+        let keys = JwtKeys::new(SECRET);
+        let legacy = serde_json::json!({"user_id": "legacy-1", "exp": Utc::now().timestamp() + 600, "jti": "j"});
+        let token = encode(
+            &Header::new(Algorithm::HS256),
+            &legacy,
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap();
+        let claims = keys.verify_access(&token, Utc::now()).unwrap();
+        assert_eq!(claims.subject(), Some("legacy-1"));
+    }
+}

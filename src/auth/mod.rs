@@ -1,0 +1,172 @@
+//! Authentication: JWT, passwords, extractors (`CurrentUser`, `AdminUser`), rate limiting.
+
+pub mod jwt;
+pub mod password;
+pub mod rate_limit;
+pub mod service;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use chrono::Duration;
+
+use crate::config::Config;
+use crate::domain::user::{User, UserStatus};
+use crate::error::AppError;
+use crate::http::context;
+use crate::state::AppState;
+use jwt::{Claims, JwtKeys};
+use rate_limit::{LoginLimiter, TokenBuckets};
+
+/// Auth state built once at boot.
+pub struct AuthRuntime {
+    pub jwt: JwtKeys,
+    pub login_limiter: LoginLimiter,
+    pub user_buckets: TokenBuckets,
+    pub ip_buckets: TokenBuckets,
+    pub admin_unlock_limiter: LoginLimiter,
+}
+
+impl AuthRuntime {
+    pub fn new(config: &Config) -> Self {
+        let rl = &config.rate_limit;
+        Self {
+            jwt: JwtKeys::new(config.jwt_secret.expose()),
+            login_limiter: LoginLimiter::new(
+                rl.login_attempts,
+                rl.login_window_seconds,
+                rl.login_block_seconds,
+            ),
+            user_buckets: TokenBuckets::new(rl.per_user_per_min, rl.per_user_burst),
+            ip_buckets: TokenBuckets::new(rl.per_ip_per_min, rl.per_ip_burst),
+            admin_unlock_limiter: LoginLimiter::new(
+                rl.login_attempts,
+                rl.login_window_seconds,
+                rl.login_block_seconds,
+            ),
+        }
+    }
+}
+
+/// An authenticated caller: the stored user plus the claims of the token presented.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub user: User,
+    pub claims: Claims,
+}
+
+impl AuthUser {
+    pub fn id(&self) -> &str {
+        &self.user.id
+    }
+}
+
+/// Every check of SPEC §2: signature, expiry, revoked `jti`, user exists and is active,
+/// `ver == token_version`. Token failures are 401 with one message; account state is 403.
+pub async fn authenticate_token(state: &AppState, token: &str) -> Result<AuthUser, AppError> {
+    let now = state.clock.now();
+    let claims = state.auth.jwt.verify_access(token, now).map_err(|e| {
+        tracing::debug!(reason = %e, "token refused");
+        AppError::unauthorized()
+    })?;
+    if !claims.jti.is_empty() && state.store.tokens.is_jti_revoked(&claims.jti).await? {
+        return Err(AppError::unauthorized());
+    }
+    let subject = claims.subject().unwrap_or_default();
+    let user = state
+        .store
+        .users
+        .find_by_id(subject)
+        .await?
+        .ok_or_else(AppError::unauthorized)?;
+    if claims.ver != user.token_version {
+        return Err(AppError::unauthorized());
+    }
+    match user.status {
+        UserStatus::Active => {}
+        UserStatus::Blocked => {
+            return Err(AppError::forbidden("ACCOUNT_DISABLED", "Account disabled"))
+        }
+        UserStatus::Pending => {
+            return Err(AppError::forbidden(
+                "ACCOUNT_PENDING",
+                "Account pending approval",
+            ))
+        }
+    }
+    // Record activity at most once a minute per user, off the request path.
+    if user
+        .last_seen
+        .is_none_or(|seen| now - seen > Duration::seconds(60))
+    {
+        let users = state.store.users.clone();
+        let id = user.id.clone();
+        tokio::spawn(async move {
+            let _ = users.touch_last_seen(&id, now).await;
+        });
+    }
+    Ok(AuthUser { user, claims })
+}
+
+/// The bearer token of a request, if any (`Authorization: Bearer <token>`).
+pub fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// Extractor for any authenticated, active user.
+pub struct CurrentUser(pub AuthUser);
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(user) = parts.extensions.get::<AuthUser>() {
+            return Ok(CurrentUser(user.clone()));
+        }
+        let token = bearer_token(parts).ok_or_else(AppError::unauthorized)?;
+        let user = authenticate_token(state, token).await?;
+        context::set_current_user(user.id());
+        // After an admin reset, only reading yourself, changing the password and logging out work.
+        if user.user.must_change_password
+            && !matches!(
+                parts.uri.path(),
+                "/api/auth/me" | "/api/auth/password" | "/api/auth/profile" | "/api/auth/logout"
+            )
+        {
+            return Err(AppError::forbidden(
+                "PASSWORD_CHANGE_REQUIRED",
+                "Change your password to continue",
+            ));
+        }
+        parts.extensions.insert(user.clone());
+        Ok(CurrentUser(user))
+    }
+}
+
+/// Extractor for admins only: 401 without a valid token, 403 for non-admins.
+pub struct AdminUser(pub AuthUser);
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
+        if !user.user.is_admin() {
+            return Err(AppError::new(
+                StatusCode::FORBIDDEN,
+                "ADMIN_REQUIRED",
+                "Admin access required",
+            ));
+        }
+        Ok(AdminUser(user))
+    }
+}

@@ -1,0 +1,71 @@
+//! General rate limits (SPEC §13): a token bucket per user and per IP, with `X-RateLimit-*`.
+
+use axum::extract::{Request, State};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::context;
+use crate::auth::rate_limit::Decision;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Health, metrics and realtime handshakes are never throttled.
+fn exempt(path: &str) -> bool {
+    path.starts_with("/api/health")
+        || path == "/metrics"
+        || path == "/api/ws"
+        || path.starts_with("/api/realtime/")
+}
+
+pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if !state.config.rate_limit.enabled || exempt(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let ip = context::client_ip(&req, state.config.trust_proxy);
+    let ip_decision = state.auth.ip_buckets.check(&ip);
+    // The user bucket keys on a token that verifies (signature + expiry only: no database here).
+    let user_decision = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .and_then(|token| {
+            state
+                .auth
+                .jwt
+                .verify_access(token.trim(), state.clock.now())
+                .ok()
+        })
+        .and_then(|claims| claims.subject().map(str::to_string))
+        .map(|user_id| state.auth.user_buckets.check(&user_id));
+
+    // Report the tighter of the two limits.
+    let decision = match user_decision {
+        Some(user)
+            if !user.allowed || (ip_decision.allowed && user.remaining < ip_decision.remaining) =>
+        {
+            user
+        }
+        _ => ip_decision,
+    };
+    let mut response = if decision.allowed && ip_decision.allowed {
+        next.run(req).await
+    } else {
+        AppError::rate_limited(decision.retry_after).into_response()
+    };
+    add_headers(&mut response, decision);
+    response
+}
+
+fn add_headers(response: &mut Response, decision: Decision) {
+    let headers = response.headers_mut();
+    headers.insert("x-ratelimit-limit", HeaderValue::from(decision.limit));
+    headers.insert(
+        "x-ratelimit-remaining",
+        HeaderValue::from(decision.remaining),
+    );
+}

@@ -1,0 +1,103 @@
+//! The bots repository contract. Caps and name uniqueness are enforced by the database so
+//! concurrent creates cannot overshoot them.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::StoreResult;
+use crate::domain::bot::{Bot, BotStatus};
+
+/// Limits that must hold after an insert.
+#[derive(Debug, Clone, Copy)]
+pub struct BotCaps {
+    pub exchange_max: u32,
+    pub total_max: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateOutcome {
+    Created,
+    ExchangeLimit,
+    TotalLimit,
+    DuplicateName,
+}
+
+/// Aggregates over a user's (non-deleted) bots, computed in the database.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BotSummary {
+    pub total: u64,
+    pub by_status: BTreeMap<String, u64>,
+    /// "exchange/mode" -> count, e.g. "luno/paper".
+    pub by_exchange_mode: BTreeMap<String, u64>,
+    pub initial_capital: f64,
+    pub total_capital: f64,
+    pub total_profit: f64,
+}
+
+impl BotSummary {
+    pub fn status_count(&self, status: BotStatus) -> u64 {
+        self.by_status.get(status.as_str()).copied().unwrap_or(0)
+    }
+    pub fn exchange_count(&self, exchange: &str) -> u64 {
+        self.by_exchange_mode
+            .iter()
+            .filter(|(k, _)| k.split('/').next() == Some(exchange))
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+/// Platform-wide bot counts for `/api/status`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BotTotals {
+    pub total: u64,
+    pub active: u64,
+    pub live: u64,
+    pub paper: u64,
+}
+
+/// Case-insensitive name key used for uniqueness among a user's live (non-deleted) bots.
+pub fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// Deleted bots free their name: the key becomes unique by construction.
+pub fn deleted_name_key(bot_id: &str) -> String {
+    format!("\u{0}deleted:{bot_id}")
+}
+
+#[async_trait]
+pub trait BotRepo: Send + Sync {
+    /// Inserts `bot` if the user's per-exchange and total caps still allow it and the name is free.
+    async fn create(&self, bot: &Bot, caps: BotCaps) -> StoreResult<CreateOutcome>;
+    /// All or nothing: every bot (same user, same exchange) or none.
+    async fn create_many(&self, bots: &[Bot], caps: BotCaps) -> StoreResult<CreateOutcome>;
+    /// A non-deleted bot of this user.
+    async fn find(&self, user_id: &str, id: &str) -> StoreResult<Option<Bot>>;
+    /// A non-deleted bot of anyone (admin, engines).
+    async fn find_any(&self, id: &str) -> StoreResult<Option<Bot>>;
+    /// The user's non-deleted bots, oldest first, optionally of one status.
+    async fn list(&self, user_id: &str, status: Option<BotStatus>) -> StoreResult<Vec<Bot>>;
+    /// Non-deleted bots of every user (admin), oldest first.
+    async fn list_all(&self, limit: u32, offset: u32) -> StoreResult<Vec<Bot>>;
+    /// Non-deleted bots in `status` across users (engines).
+    async fn list_by_status(&self, status: BotStatus, limit: u32) -> StoreResult<Vec<Bot>>;
+    /// Replaces a non-deleted bot (matched by id and user); `Duplicate("name")` on a taken name.
+    async fn save(&self, bot: &Bot) -> StoreResult<bool>;
+    /// Marks the bot deleted (its name becomes free); returns it as it was before.
+    async fn soft_delete(
+        &self,
+        user_id: &str,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Bot>>;
+    async fn summary(&self, user_id: &str) -> StoreResult<BotSummary>;
+    async fn totals(&self) -> StoreResult<BotTotals>;
+    /// (count, approximate bytes) of the user's bot rows.
+    async fn usage_for_user(&self, user_id: &str) -> StoreResult<(u64, u64)>;
+    /// Hard delete (account deletion).
+    async fn delete_for_user(&self, user_id: &str) -> StoreResult<u64>;
+}

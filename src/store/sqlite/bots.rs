@@ -1,0 +1,289 @@
+//! SQLite implementation of `BotRepo`. Cap checks and inserts are one statement, so SQLite's
+//! single writer makes them atomic.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+
+use super::{map_err, to_millis};
+use crate::domain::bot::{Bot, BotStatus};
+use crate::store::bots::{
+    deleted_name_key, name_key, BotCaps, BotRepo, BotSummary, BotTotals, CreateOutcome,
+};
+use crate::store::{StoreError, StoreResult};
+
+pub(super) struct SqliteBots {
+    pub(super) pool: SqlitePool,
+}
+
+fn decode(doc: &str) -> StoreResult<Bot> {
+    serde_json::from_str(doc).map_err(|e| StoreError::Other(format!("bad bot document: {e}")))
+}
+
+fn encode(bot: &Bot) -> StoreResult<String> {
+    serde_json::to_string(bot).map_err(|e| StoreError::Other(format!("encode bot: {e}")))
+}
+
+fn key_for(bot: &Bot) -> String {
+    if bot.status == BotStatus::Deleted {
+        deleted_name_key(&bot.id)
+    } else {
+        name_key(&bot.name)
+    }
+}
+
+/// Inserts one bot only if both caps still hold; returns the outcome.
+async fn insert_capped(
+    tx: &mut Transaction<'_, Sqlite>,
+    bot: &Bot,
+    caps: BotCaps,
+    extra: u32,
+) -> StoreResult<CreateOutcome> {
+    let result = sqlx::query(
+        "INSERT INTO bots (id, user_id, name_key, exchange, status, trading_mode, initial_capital, current_capital, \
+         total_profit, created_at, updated_at, doc) \
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? \
+         WHERE (SELECT COUNT(*) FROM bots WHERE user_id = ? AND exchange = ? AND status != 'deleted') + ? < ? \
+           AND (SELECT COUNT(*) FROM bots WHERE user_id = ? AND status != 'deleted') + ? < ?",
+    )
+    .bind(&bot.id)
+    .bind(&bot.user_id)
+    .bind(key_for(bot))
+    .bind(bot.exchange.as_str())
+    .bind(bot.status.as_str())
+    .bind(bot.trading_mode.as_str())
+    .bind(bot.initial_capital)
+    .bind(bot.current_capital)
+    .bind(bot.total_profit)
+    .bind(to_millis(bot.created_at))
+    .bind(to_millis(bot.updated_at))
+    .bind(encode(bot)?)
+    .bind(&bot.user_id)
+    .bind(bot.exchange.as_str())
+    .bind(i64::from(extra))
+    .bind(i64::from(caps.exchange_max))
+    .bind(&bot.user_id)
+    .bind(i64::from(extra))
+    .bind(i64::from(caps.total_max))
+    .execute(&mut **tx)
+    .await;
+    match result.map_err(map_err) {
+        Ok(r) if r.rows_affected() == 1 => Ok(CreateOutcome::Created),
+        Ok(_) => {
+            let on_exchange: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM bots WHERE user_id = ? AND exchange = ? AND status != 'deleted'",
+            )
+            .bind(&bot.user_id)
+            .bind(bot.exchange.as_str())
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(map_err)?;
+            if on_exchange >= i64::from(caps.exchange_max) {
+                Ok(CreateOutcome::ExchangeLimit)
+            } else {
+                Ok(CreateOutcome::TotalLimit)
+            }
+        }
+        Err(StoreError::Duplicate(_)) => Ok(CreateOutcome::DuplicateName),
+        Err(e) => Err(e),
+    }
+}
+
+#[async_trait]
+impl BotRepo for SqliteBots {
+    async fn create(&self, bot: &Bot, caps: BotCaps) -> StoreResult<CreateOutcome> {
+        self.create_many(std::slice::from_ref(bot), caps).await
+    }
+
+    async fn create_many(&self, bots: &[Bot], caps: BotCaps) -> StoreResult<CreateOutcome> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        for bot in bots {
+            // Earlier rows of this batch are already visible inside the transaction.
+            let outcome = insert_capped(&mut tx, bot, caps, 0).await?;
+            if outcome != CreateOutcome::Created {
+                tx.rollback().await.map_err(map_err)?;
+                return Ok(outcome);
+            }
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(CreateOutcome::Created)
+    }
+
+    async fn find(&self, user_id: &str, id: &str) -> StoreResult<Option<Bot>> {
+        let doc: Option<String> = sqlx::query_scalar(
+            "SELECT doc FROM bots WHERE id = ? AND user_id = ? AND status != 'deleted'",
+        )
+        .bind(id)
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        doc.as_deref().map(decode).transpose()
+    }
+
+    async fn find_any(&self, id: &str) -> StoreResult<Option<Bot>> {
+        let doc: Option<String> =
+            sqlx::query_scalar("SELECT doc FROM bots WHERE id = ? AND status != 'deleted'")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+        doc.as_deref().map(decode).transpose()
+    }
+
+    async fn list(&self, user_id: &str, status: Option<BotStatus>) -> StoreResult<Vec<Bot>> {
+        let docs: Vec<String> = sqlx::query_scalar(
+            "SELECT doc FROM bots WHERE user_id = ? AND status != 'deleted' AND (? IS NULL OR status = ?) \
+             ORDER BY created_at, id",
+        )
+        .bind(user_id)
+        .bind(status.map(|s| s.as_str()))
+        .bind(status.map(|s| s.as_str()))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        docs.iter().map(|d| decode(d)).collect()
+    }
+
+    async fn list_all(&self, limit: u32, offset: u32) -> StoreResult<Vec<Bot>> {
+        let docs: Vec<String> =
+            sqlx::query_scalar("SELECT doc FROM bots WHERE status != 'deleted' ORDER BY created_at, id LIMIT ? OFFSET ?")
+                .bind(i64::from(limit))
+                .bind(i64::from(offset))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+        docs.iter().map(|d| decode(d)).collect()
+    }
+
+    async fn list_by_status(&self, status: BotStatus, limit: u32) -> StoreResult<Vec<Bot>> {
+        let docs: Vec<String> = sqlx::query_scalar(
+            "SELECT doc FROM bots WHERE status = ? ORDER BY created_at, id LIMIT ?",
+        )
+        .bind(status.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        docs.iter().map(|d| decode(d)).collect()
+    }
+
+    async fn save(&self, bot: &Bot) -> StoreResult<bool> {
+        let r = sqlx::query(
+            "UPDATE bots SET name_key = ?, exchange = ?, status = ?, trading_mode = ?, initial_capital = ?, \
+             current_capital = ?, total_profit = ?, updated_at = ?, doc = ? \
+             WHERE id = ? AND user_id = ? AND status != 'deleted'",
+        )
+        .bind(key_for(bot))
+        .bind(bot.exchange.as_str())
+        .bind(bot.status.as_str())
+        .bind(bot.trading_mode.as_str())
+        .bind(bot.initial_capital)
+        .bind(bot.current_capital)
+        .bind(bot.total_profit)
+        .bind(to_millis(bot.updated_at))
+        .bind(encode(bot)?)
+        .bind(&bot.id)
+        .bind(&bot.user_id)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn soft_delete(
+        &self,
+        user_id: &str,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Bot>> {
+        let Some(before) = self.find(user_id, id).await? else {
+            return Ok(None);
+        };
+        let mut deleted = before.clone();
+        deleted.status = BotStatus::Deleted;
+        deleted.stopped_at = Some(now);
+        deleted.updated_at = now;
+        Ok(self.save(&deleted).await?.then_some(before))
+    }
+
+    async fn summary(&self, user_id: &str) -> StoreResult<BotSummary> {
+        let rows = sqlx::query(
+            "SELECT status, exchange, trading_mode, COUNT(*) AS n, SUM(initial_capital) AS initial, \
+             SUM(current_capital) AS capital, SUM(total_profit) AS profit \
+             FROM bots WHERE user_id = ? AND status != 'deleted' GROUP BY status, exchange, trading_mode",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        let mut summary = BotSummary::default();
+        for row in rows {
+            let n = row.try_get::<i64, _>("n").map_err(map_err)?.max(0) as u64;
+            let status: String = row.try_get("status").map_err(map_err)?;
+            let exchange: String = row.try_get("exchange").map_err(map_err)?;
+            let mode: String = row.try_get("trading_mode").map_err(map_err)?;
+            summary.total += n;
+            *summary.by_status.entry(status).or_default() += n;
+            *summary
+                .by_exchange_mode
+                .entry(format!("{exchange}/{mode}"))
+                .or_default() += n;
+            summary.initial_capital += row.try_get::<f64, _>("initial").map_err(map_err)?;
+            summary.total_capital += row.try_get::<f64, _>("capital").map_err(map_err)?;
+            summary.total_profit += row.try_get::<f64, _>("profit").map_err(map_err)?;
+        }
+        Ok(summary)
+    }
+
+    async fn totals(&self) -> StoreResult<BotTotals> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT status, trading_mode, COUNT(*) FROM bots WHERE status != 'deleted' GROUP BY status, trading_mode",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(totals_from(
+            rows.into_iter().map(|(s, m, n)| (s, m, n.max(0) as u64)),
+        ))
+    }
+
+    async fn usage_for_user(&self, user_id: &str) -> StoreResult<(u64, u64)> {
+        let (n, bytes): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), SUM(length(CAST(doc AS BLOB)) + 120) FROM bots WHERE user_id = ?",
+        )
+        .bind(user_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok((n.max(0) as u64, bytes.unwrap_or(0).max(0) as u64))
+    }
+
+    async fn delete_for_user(&self, user_id: &str) -> StoreResult<u64> {
+        let r = sqlx::query("DELETE FROM bots WHERE user_id = ?")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected())
+    }
+}
+
+/// Folds (status, mode, count) groups into platform totals.
+pub(crate) fn totals_from(rows: impl Iterator<Item = (String, String, u64)>) -> BotTotals {
+    let mut totals = BotTotals::default();
+    let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
+    for (status, mode, n) in rows {
+        totals.total += n;
+        *by_status.entry(status).or_default() += n;
+        if mode == "live" {
+            totals.live += n;
+        } else {
+            totals.paper += n;
+        }
+    }
+    totals.active = by_status.get("active").copied().unwrap_or(0);
+    totals
+}

@@ -1,0 +1,448 @@
+//! Admin routes over real HTTP (SPEC §10): role checks, unlock, user management, audit log.
+
+mod common;
+
+use axum::Router;
+use common::{Engine, TestApp, TestConfig, TEST_PASSWORD};
+use serde_json::{json, Value};
+
+async fn body(resp: reqwest::Response) -> Value {
+    resp.json().await.expect("json")
+}
+
+async fn user_id(app: &TestApp, token: &str) -> String {
+    body(app.get_auth("/api/auth/me", token).await).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn every_admin_route_needs_a_token_and_the_admin_role() {
+    let app = TestApp::spawn().await;
+    let user = app.token_for("plain@example.com").await;
+    let admin = app.admin_token("boss@example.com").await;
+    let target = user_id(&app, &user).await;
+    let routes: Vec<(reqwest::Method, String)> = vec![
+        (reqwest::Method::GET, "/api/admin/users".into()),
+        (reqwest::Method::GET, "/api/admin/pending-users".into()),
+        (reqwest::Method::GET, "/api/admin/audit-logs".into()),
+        (reqwest::Method::GET, "/api/admin/unlock/verify".into()),
+        (reqwest::Method::POST, "/api/admin/unlock".into()),
+        (
+            reqwest::Method::POST,
+            format!("/api/admin/users/{target}/approve"),
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/api/admin/users/{target}/block"),
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/api/admin/users/{target}/unblock"),
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/api/admin/users/{target}/logout"),
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/api/admin/users/{target}/reset-password"),
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/api/admin/users/{target}/role"),
+        ),
+        (
+            reqwest::Method::DELETE,
+            format!("/api/admin/users/{target}"),
+        ),
+    ];
+    for (method, path) in &routes {
+        let none = app
+            .client
+            .request(method.clone(), app.url(path))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(none.status(), 401, "{method} {path} without token");
+        let as_user = app
+            .client
+            .request(method.clone(), app.url(path))
+            .bearer_auth(&user)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(as_user.status(), 403, "{method} {path} as user");
+    }
+    assert_eq!(app.get_auth("/api/admin/users", &admin).await.status(), 200);
+    // Nothing happened to the target through the refused calls.
+    assert_eq!(app.get_auth("/api/auth/me", &user).await.status(), 200);
+}
+
+#[tokio::test]
+async fn unlock_has_no_fallback_password() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token("boss@example.com").await;
+    let resp = app
+        .post_auth("/api/admin/unlock", &admin, json!({"password": "admin123"}))
+        .await;
+    assert_eq!(resp.status(), 503);
+    assert_eq!(body(resp).await["detail"], "Admin unlock not configured");
+}
+
+#[tokio::test]
+async fn unlock_checks_the_password_and_issues_a_verifiable_token() {
+    let config = TestConfig::new(&Engine::Sqlite).set("ADMIN_PASSWORD", "  s3cret-unlock ");
+    let app = TestApp::spawn_with(config, Router::new()).await;
+    let admin = app.admin_token("boss@example.com").await;
+    let resp = app
+        .post_auth("/api/admin/unlock", &admin, json!({"password": "   "}))
+        .await;
+    assert_eq!(resp.status(), 400);
+    assert_eq!(body(resp).await["detail"], "Password is required");
+    let resp = app
+        .post_auth("/api/admin/unlock", &admin, json!({"password": "wrong"}))
+        .await;
+    assert_eq!(resp.status(), 403);
+    assert_eq!(body(resp).await["detail"], "Invalid admin password");
+    let resp = app
+        .post_auth(
+            "/api/admin/unlock",
+            &admin,
+            json!({"password": "s3cret-unlock"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let b = body(resp).await;
+    assert_eq!(b["success"], true);
+    assert_eq!(b["expires_in"], 3600);
+    let unlock = b["unlock_token"].as_str().unwrap();
+    let verify = body(
+        app.get_auth(&format!("/api/admin/unlock/verify?token={unlock}"), &admin)
+            .await,
+    )
+    .await;
+    assert_eq!(verify["valid"], true);
+    let bogus = body(
+        app.get_auth("/api/admin/unlock/verify?token=nope", &admin)
+            .await,
+    )
+    .await;
+    assert_eq!(bogus["valid"], false);
+    // The unlock token is not an access token.
+    assert_eq!(app.get_auth("/api/auth/me", unlock).await.status(), 401);
+    // Every attempt is in the audit log.
+    let logs = body(app.get_auth("/api/admin/audit-logs?limit=10", &admin).await).await;
+    let outcomes: Vec<&str> = logs["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["details"]["outcome"].as_str())
+        .collect();
+    assert_eq!(outcomes, vec!["success", "invalid_password"]);
+}
+
+#[tokio::test]
+async fn unlock_is_rate_limited() {
+    let config = TestConfig::new(&Engine::Sqlite)
+        .set("ADMIN_PASSWORD", "right-one")
+        .set("LOGIN_RATE_LIMIT_ATTEMPTS", "2");
+    let app = TestApp::spawn_with(config, Router::new()).await;
+    let admin = app.admin_token("boss@example.com").await;
+    for _ in 0..2 {
+        assert_eq!(
+            app.post_auth("/api/admin/unlock", &admin, json!({"password": "x"}))
+                .await
+                .status(),
+            403
+        );
+    }
+    let resp = app
+        .post_auth(
+            "/api/admin/unlock",
+            &admin,
+            json!({"password": "right-one"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 429);
+    assert!(resp.headers().get("retry-after").is_some());
+}
+
+async fn block_kills_tokens_and_unblock_restores_login(engine: Engine) {
+    let app = TestApp::spawn_on(&engine).await;
+    let admin = app.admin_token("boss@example.com").await;
+    let user = app.token_for("victim@example.com").await;
+    let id = user_id(&app, &user).await;
+    let resp = app
+        .post_auth(
+            &format!("/api/admin/users/{id}/block"),
+            &admin,
+            json!({"reason": "abuse"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        app.get_auth("/api/auth/me", &user).await.status(),
+        401,
+        "old token dies at once"
+    );
+    let login = app
+        .post_json(
+            "/api/auth/login",
+            json!({"email": "victim@example.com", "password": TEST_PASSWORD}),
+        )
+        .await;
+    assert_eq!(login.status(), 403);
+    assert_eq!(
+        app.post_auth(&format!("/api/admin/users/{id}/unblock"), &admin, json!({}))
+            .await
+            .status(),
+        200
+    );
+    let login = app
+        .post_json(
+            "/api/auth/login",
+            json!({"email": "victim@example.com", "password": TEST_PASSWORD}),
+        )
+        .await;
+    assert_eq!(login.status(), 200);
+    let logs = body(app.get_auth("/api/admin/audit-logs", &admin).await).await;
+    let actions: Vec<&str> = logs["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, vec!["user.unblock", "user.block"]);
+    assert_eq!(logs["logs"][1]["target_id"], id.as_str());
+    assert_eq!(logs["logs"][1]["details"]["reason"], "abuse");
+}
+
+async fn delete_cascades_the_users_data(engine: Engine) {
+    let app = TestApp::spawn_on(&engine).await;
+    let admin = app.admin_token("boss@example.com").await;
+    let user = app.token_for("gone@example.com").await;
+    let id = user_id(&app, &user).await;
+    let store = &app.state.store;
+    let now = chrono::Utc::now();
+    store
+        .alerts
+        .insert(&amarktai::domain::settings::Alert::new(
+            &id, None, "system", "info", "hello", now,
+        ))
+        .await
+        .unwrap();
+    store
+        .settings
+        .set_mode(
+            &id,
+            amarktai::domain::settings::SystemMode::Autopilot,
+            true,
+            now,
+        )
+        .await
+        .unwrap();
+    let resp = app
+        .delete_auth(&format!("/api/admin/users/{id}"), &admin)
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert!(store.users.find_by_id(&id).await.unwrap().is_none());
+    assert!(store.alerts.list(&id, 10, true).await.unwrap().is_empty());
+    assert!(!store.settings.get(&id, now).await.unwrap().autopilot);
+    assert_eq!(app.get_auth("/api/auth/me", &user).await.status(), 401);
+    assert_eq!(
+        app.delete_auth(&format!("/api/admin/users/{id}"), &admin)
+            .await
+            .status(),
+        404
+    );
+}
+
+on_both_engines!(
+    block_kills_tokens_and_unblock_restores_login,
+    delete_cascades_the_users_data
+);
+
+#[tokio::test]
+async fn reset_password_returns_a_one_time_password_that_must_be_changed() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token("boss@example.com").await;
+    let user = app.token_for("forgot@example.com").await;
+    let id = user_id(&app, &user).await;
+    let b = body(
+        app.post_auth(
+            &format!("/api/admin/users/{id}/reset-password"),
+            &admin,
+            json!({}),
+        )
+        .await,
+    )
+    .await;
+    let temp = b["temporary_password"].as_str().unwrap().to_string();
+    assert_eq!(app.get_auth("/api/auth/me", &user).await.status(), 401);
+    let login = body(
+        app.post_json(
+            "/api/auth/login",
+            json!({"email": "forgot@example.com", "password": temp}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(login["user"]["must_change_password"], true);
+    let token = login["access_token"].as_str().unwrap();
+    let resp = app.get_auth("/api/admin/users", token).await;
+    assert_eq!(resp.status(), 403);
+    let resp = app
+        .put_auth(
+            "/api/auth/password",
+            token,
+            json!({"current_password": temp, "new_password": "Br4nd-new-pw"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let fresh = body(resp).await;
+    assert_eq!(fresh["user"]["must_change_password"], false);
+    // The temporary password appears in no audit entry.
+    let logs = app
+        .get_auth("/api/admin/audit-logs", &admin)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!logs.contains(&temp));
+}
+
+#[tokio::test]
+async fn admins_cannot_harm_themselves_and_the_last_admin_stays() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token("boss@example.com").await;
+    let me = user_id(&app, &admin).await;
+    for action in ["block", "role"] {
+        let resp = app
+            .post_auth(
+                &format!("/api/admin/users/{me}/{action}"),
+                &admin,
+                json!({"role": "user"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 400, "{action}");
+    }
+    assert_eq!(
+        app.delete_auth(&format!("/api/admin/users/{me}"), &admin)
+            .await
+            .status(),
+        400
+    );
+    // Promote someone, then demote them; role changes kill the target's old tokens.
+    let other = app.token_for("deputy@example.com").await;
+    let other_id = user_id(&app, &other).await;
+    let resp = app
+        .post_auth(
+            &format!("/api/admin/users/{other_id}/role"),
+            &admin,
+            json!({"role": "admin"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(app.get_auth("/api/auth/me", &other).await.status(), 401);
+    let resp = app
+        .post_auth(
+            &format!("/api/admin/users/{other_id}/role"),
+            &admin,
+            json!({"role": "superuser"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 422);
+    let users = body(app.get_auth("/api/admin/users", &admin).await).await;
+    assert_eq!(users["total"], 2);
+    let row = users["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == other_id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(row["role"], "admin");
+    for field in [
+        "user_id",
+        "first_name",
+        "email",
+        "status",
+        "is_active",
+        "created_at",
+        "last_seen",
+        "bots_count",
+        "api_keys_count",
+    ] {
+        assert!(row.get(field).is_some(), "{field}");
+    }
+    assert!(!users.to_string().contains("password_hash"));
+    let resp = app
+        .post_auth("/api/admin/users/no-such-user/block", &admin, json!({}))
+        .await;
+    assert_eq!(resp.status(), 404);
+}
+
+#[tokio::test]
+async fn approval_flow_lists_pending_users_and_approve_lets_them_in() {
+    let app = TestApp::spawn_with(
+        TestConfig::new(&Engine::Sqlite).set("REQUIRE_APPROVAL", "true"),
+        Router::new(),
+    )
+    .await;
+    let admin_id = {
+        let store = &app.state.store;
+        let mut boss = amarktai::domain::user::User::new(
+            "boss@example.com",
+            "Boss",
+            amarktai::auth::password::hash(TEST_PASSWORD.into())
+                .await
+                .unwrap(),
+            amarktai::domain::user::UserStatus::Active,
+            chrono::Utc::now(),
+        );
+        boss.role = amarktai::domain::user::Role::Admin;
+        store.users.create(&boss).await.unwrap();
+        boss.id
+    };
+    let admin = body(
+        app.post_json(
+            "/api/auth/login",
+            json!({"email": "boss@example.com", "password": TEST_PASSWORD}),
+        )
+        .await,
+    )
+    .await;
+    let admin = admin["access_token"].as_str().unwrap().to_string();
+    let resp = app
+        .post_json(
+            "/api/auth/register",
+            json!({"first_name": "P", "email": "p@example.com", "password": TEST_PASSWORD}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let pending = body(app.get_auth("/api/admin/pending-users", &admin).await).await;
+    assert_eq!(pending["total"], 1);
+    let pid = pending["users"][0]["id"].as_str().unwrap().to_string();
+    assert_ne!(pid, admin_id);
+    assert_eq!(
+        app.post_auth(
+            &format!("/api/admin/users/{pid}/approve"),
+            &admin,
+            json!({})
+        )
+        .await
+        .status(),
+        200
+    );
+    let login = app
+        .post_json(
+            "/api/auth/login",
+            json!({"email": "p@example.com", "password": TEST_PASSWORD}),
+        )
+        .await;
+    assert_eq!(login.status(), 200);
+}

@@ -1,0 +1,116 @@
+//! `amarktai doctor` and `amarktai migrate` as an operator runs them.
+
+use std::process::Command;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn amarktai(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_amarktai"));
+    cmd.current_dir(dir)
+        .env_remove("MONGODB_URL")
+        .env("DATA_DIR", dir.join("data"))
+        .env("HOST", "127.0.0.1")
+        .env("JWT_SECRET", "doctor-test-secret-0123456789-abcdefghij");
+    cmd
+}
+
+#[test]
+fn doctor_passes_on_a_healthy_setup_after_migrate() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port().to_string();
+    let migrate = amarktai(dir.path())
+        .arg("migrate")
+        .env("PORT", &port)
+        .output()
+        .unwrap();
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+    let out = amarktai(dir.path())
+        .arg("doctor")
+        .env("PORT", &port)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    for check in [
+        "[ok]   config",
+        "[ok]   secrets",
+        "[ok]   database",
+        "[ok]   migrations",
+        "[ok]   port",
+        "[ok]   test start",
+    ] {
+        assert!(text.contains(check), "missing {check:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn doctor_fails_with_a_clear_line_for_each_broken_precondition() {
+    let dir = tempfile::tempdir().unwrap();
+    // A bad secret stops at the config check.
+    let out = amarktai(dir.path())
+        .arg("doctor")
+        .env("JWT_SECRET", "short")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(
+        text.contains("[FAIL] config: JWT_SECRET must be at least 32 bytes"),
+        "{text}"
+    );
+
+    // Migrations not applied yet, and the port is taken.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let out = amarktai(dir.path())
+        .arg("doctor")
+        .env("PORT", &port)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("[FAIL] migrations"), "{text}");
+    assert!(text.contains("[FAIL] port"), "{text}");
+
+    // An unreachable database.
+    let out = amarktai(dir.path())
+        .arg("doctor")
+        .env(
+            "MONGODB_URL",
+            format!("mongodb://127.0.0.1:{}", free_port()),
+        )
+        .env("DB_TIMEOUT_MS", "300")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(
+        text.contains("[FAIL] database: mongodb not reachable"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_bad_setting_stops_the_server_at_boot_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = amarktai(dir.path())
+        .env("PORT", "not-a-port")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.trim(),
+        "configuration error: PORT must be a number (got \"not-a-port\")"
+    );
+}

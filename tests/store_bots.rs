@@ -1,0 +1,290 @@
+//! Storage contract for the bots repository on both engines: caps and names hold under
+//! concurrency, batches are all-or-nothing, aggregates come from the database.
+
+mod common;
+
+use amarktai::config::TradingConfig;
+use amarktai::domain::bot::{Bot, BotStatus, Exchange, NewBot, RiskMode, TradingMode};
+use amarktai::store::bots::{BotCaps, CreateOutcome};
+use amarktai::store::Store;
+use chrono::Utc;
+use common::{Engine, TestConfig};
+
+async fn open(engine: &Engine) -> (Store, TestConfig) {
+    let config = TestConfig::new(engine);
+    let store = amarktai::store::connect(&config.config())
+        .await
+        .expect("store opens");
+    (store, config)
+}
+
+fn trading() -> TradingConfig {
+    TestConfig::new(&Engine::Sqlite).config().trading
+}
+
+fn bot(user: &str, name: &str, exchange: Exchange, capital: f64) -> Bot {
+    let now = chrono::DateTime::from_timestamp_millis(Utc::now().timestamp_millis()).unwrap();
+    let new = NewBot {
+        name: name.into(),
+        exchange,
+        risk_mode: RiskMode::Balanced,
+        trading_mode: TradingMode::Paper,
+        initial_capital: capital,
+    };
+    Bot::new(user, new, now, &trading())
+}
+
+const CAPS: BotCaps = BotCaps {
+    exchange_max: 5,
+    total_max: 45,
+};
+
+async fn create_find_list_and_isolation(engine: Engine) {
+    let (store, _cfg) = open(&engine).await;
+    let b = bot("u1", "Alpha", Exchange::Luno, 1000.0);
+    assert_eq!(
+        store.bots.create(&b, CAPS).await.unwrap(),
+        CreateOutcome::Created
+    );
+    assert_eq!(store.bots.find("u1", &b.id).await.unwrap().unwrap(), b);
+    assert!(
+        store.bots.find("u2", &b.id).await.unwrap().is_none(),
+        "another user's bot is invisible"
+    );
+    assert_eq!(store.bots.find_any(&b.id).await.unwrap().unwrap().id, b.id);
+    let mut paused = bot("u1", "Beta", Exchange::Binance, 500.0);
+    paused.status = BotStatus::Paused;
+    store.bots.create(&paused, CAPS).await.unwrap();
+    assert_eq!(store.bots.list("u1", None).await.unwrap().len(), 2);
+    let only_paused = store
+        .bots
+        .list("u1", Some(BotStatus::Paused))
+        .await
+        .unwrap();
+    assert_eq!(
+        only_paused
+            .iter()
+            .map(|b| b.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["Beta"]
+    );
+    assert!(store.bots.list("u2", None).await.unwrap().is_empty());
+}
+
+async fn names_are_unique_per_user_case_insensitively_until_deleted(engine: Engine) {
+    let (store, _cfg) = open(&engine).await;
+    let a = bot("u1", "Moon Shot", Exchange::Luno, 1000.0);
+    store.bots.create(&a, CAPS).await.unwrap();
+    let dup = bot("u1", "moon shot", Exchange::Valr, 1000.0);
+    assert_eq!(
+        store.bots.create(&dup, CAPS).await.unwrap(),
+        CreateOutcome::DuplicateName
+    );
+    assert_eq!(
+        store
+            .bots
+            .create(&bot("u2", "Moon Shot", Exchange::Luno, 100.0), CAPS)
+            .await
+            .unwrap(),
+        CreateOutcome::Created
+    );
+    let before = store
+        .bots
+        .soft_delete("u1", &a.id, Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(before.status, BotStatus::Active);
+    assert!(store.bots.find("u1", &a.id).await.unwrap().is_none());
+    assert!(
+        store
+            .bots
+            .soft_delete("u1", &a.id, Utc::now())
+            .await
+            .unwrap()
+            .is_none(),
+        "already deleted"
+    );
+    assert_eq!(
+        store.bots.create(&dup, CAPS).await.unwrap(),
+        CreateOutcome::Created,
+        "deleted names are free"
+    );
+    // Renaming onto a taken name is refused.
+    let mut other = bot("u1", "Other", Exchange::Luno, 100.0);
+    store.bots.create(&other, CAPS).await.unwrap();
+    other.name = "MOON SHOT".into();
+    assert!(store.bots.save(&other).await.is_err());
+}
+
+async fn caps_hold_under_concurrent_creates(engine: Engine) {
+    let (store, _cfg) = open(&engine).await;
+    let tasks: Vec<_> = (0..12)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .bots
+                    .create(&bot("u1", &format!("bot {i}"), Exchange::Luno, 100.0), CAPS)
+                    .await
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for t in tasks {
+        match t.await.unwrap().unwrap() {
+            CreateOutcome::Created => created += 1,
+            CreateOutcome::ExchangeLimit => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(created, 5, "luno allows 5 bots");
+    assert_eq!(store.bots.list("u1", None).await.unwrap().len(), 5);
+    // A deleted bot gives its slot back.
+    let first = store.bots.list("u1", None).await.unwrap().remove(0);
+    store
+        .bots
+        .soft_delete("u1", &first.id, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .bots
+            .create(&bot("u1", "again", Exchange::Luno, 100.0), CAPS)
+            .await
+            .unwrap(),
+        CreateOutcome::Created
+    );
+    // The total cap counts every exchange.
+    let tight = BotCaps {
+        exchange_max: 10,
+        total_max: 5,
+    };
+    assert_eq!(
+        store
+            .bots
+            .create(&bot("u1", "b1", Exchange::Binance, 100.0), tight)
+            .await
+            .unwrap(),
+        CreateOutcome::TotalLimit
+    );
+}
+
+async fn batches_are_all_or_nothing(engine: Engine) {
+    let (store, _cfg) = open(&engine).await;
+    store
+        .bots
+        .create(&bot("u1", "taken", Exchange::Kucoin, 100.0), CAPS)
+        .await
+        .unwrap();
+    let batch: Vec<Bot> = ["k1", "k2", "TAKEN"]
+        .iter()
+        .map(|n| bot("u1", n, Exchange::Kucoin, 100.0))
+        .collect();
+    assert_eq!(
+        store.bots.create_many(&batch, CAPS).await.unwrap(),
+        CreateOutcome::DuplicateName
+    );
+    assert_eq!(
+        store.bots.list("u1", None).await.unwrap().len(),
+        1,
+        "nothing of the failed batch remains"
+    );
+    let too_many: Vec<Bot> = (0..5)
+        .map(|i| bot("u1", &format!("k{i}"), Exchange::Kucoin, 100.0))
+        .collect();
+    assert_eq!(
+        store.bots.create_many(&too_many, CAPS).await.unwrap(),
+        CreateOutcome::ExchangeLimit
+    );
+    let fits: Vec<Bot> = (0..4)
+        .map(|i| bot("u1", &format!("k{i}"), Exchange::Kucoin, 100.0))
+        .collect();
+    assert_eq!(
+        store.bots.create_many(&fits, CAPS).await.unwrap(),
+        CreateOutcome::Created
+    );
+    assert_eq!(store.bots.list("u1", None).await.unwrap().len(), 5);
+}
+
+async fn summary_and_totals_are_aggregated(engine: Engine) {
+    let (store, _cfg) = open(&engine).await;
+    let mut a = bot("u1", "a", Exchange::Luno, 1000.0);
+    a.record_trade(50.0, Utc::now());
+    store.bots.create(&a, CAPS).await.unwrap();
+    let mut b = bot("u1", "b", Exchange::Valr, 500.0);
+    b.status = BotStatus::Paused;
+    b.trading_mode = TradingMode::Live;
+    store.bots.create(&b, CAPS).await.unwrap();
+    let gone = bot("u1", "gone", Exchange::Luno, 300.0);
+    store.bots.create(&gone, CAPS).await.unwrap();
+    store
+        .bots
+        .soft_delete("u1", &gone.id, Utc::now())
+        .await
+        .unwrap();
+    store
+        .bots
+        .create(&bot("u2", "z", Exchange::Luno, 100.0), CAPS)
+        .await
+        .unwrap();
+    let s = store.bots.summary("u1").await.unwrap();
+    assert_eq!(s.total, 2);
+    assert_eq!(s.status_count(BotStatus::Active), 1);
+    assert_eq!(s.status_count(BotStatus::Paused), 1);
+    assert_eq!(s.exchange_count("luno"), 1);
+    assert!((s.initial_capital - 1500.0).abs() < 1e-9);
+    assert!((s.total_capital - 1550.0).abs() < 1e-9);
+    assert!((s.total_profit - 50.0).abs() < 1e-9);
+    let t = store.bots.totals().await.unwrap();
+    assert_eq!((t.total, t.active, t.live, t.paper), (3, 2, 1, 2));
+    let (n, bytes) = store.bots.usage_for_user("u1").await.unwrap();
+    assert_eq!(n, 3, "deleted rows still take space");
+    assert!(bytes > 0);
+    assert_eq!(store.bots.delete_for_user("u1").await.unwrap(), 3);
+    assert_eq!(store.bots.summary("u1").await.unwrap().total, 0);
+}
+
+async fn save_round_trips_every_field(engine: Engine) {
+    let (store, _cfg) = open(&engine).await;
+    let mut b = bot("u1", "round", Exchange::Ovex, 2500.0);
+    store.bots.create(&b, CAPS).await.unwrap();
+    b.record_trade(-25.5, Utc::now());
+    b.status = BotStatus::Quarantined;
+    b.quarantine_count = 2;
+    b.retraining_until = Some(
+        chrono::DateTime::from_timestamp_millis(Utc::now().timestamp_millis() + 3_600_000).unwrap(),
+    );
+    b.override_rules = serde_json::json!({"max_daily_trades": 7});
+    b.pause_reason = Some("bodyguard".into());
+    b.last_trade_at = b
+        .last_trade_at
+        .map(|t| chrono::DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap());
+    b.updated_at = b.last_trade_at.unwrap();
+    assert!(store.bots.save(&b).await.unwrap());
+    assert_eq!(store.bots.find("u1", &b.id).await.unwrap().unwrap(), b);
+    assert_eq!(
+        store
+            .bots
+            .list_by_status(BotStatus::Quarantined, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let mut stranger = b.clone();
+    stranger.user_id = "u2".into();
+    assert!(
+        !store.bots.save(&stranger).await.unwrap(),
+        "cannot save over another user's bot"
+    );
+}
+
+on_both_engines!(
+    create_find_list_and_isolation,
+    names_are_unique_per_user_case_insensitively_until_deleted,
+    caps_hold_under_concurrent_creates,
+    batches_are_all_or_nothing,
+    summary_and_totals_are_aggregated,
+    save_round_trips_every_field,
+);
