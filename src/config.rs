@@ -60,7 +60,7 @@ pub enum LogFormat {
     Pretty,
 }
 
-/// Where the JWT secret came from; a generated one is reported at boot.
+/// Where a secret (JWT secret, encryption key) came from; a generated one is reported at boot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretSource {
     Env,
@@ -136,7 +136,11 @@ pub struct Config {
     pub jwt_secret_source: SecretSource,
     pub access_token_expires_min: i64,
     pub refresh_token_expires_days: i64,
-    pub api_key_encryption_key: Option<Secret<[u8; 32]>>,
+    /// AES-256 key sealing stored exchange keys (SPEC §5).
+    pub api_key_encryption_key: Secret<[u8; 32]>,
+    pub api_key_encryption_key_source: SecretSource,
+    /// The previous key during a rotation (`API_KEY_ENCRYPTION_KEY_OLD`): (key id, key).
+    pub api_key_encryption_key_old: Option<(String, Secret<[u8; 32]>)>,
     pub cors_origins: Vec<String>,
     pub request_size_limit_bytes: usize,
     pub request_timeout_seconds: u64,
@@ -245,13 +249,33 @@ fn parse_cors(raw: Option<String>) -> Result<Vec<String>, ConfigError> {
     Ok(items)
 }
 
-fn parse_encryption_key(raw: &str) -> Result<[u8; 32], ConfigError> {
+fn parse_encryption_key(name: &str, raw: &str) -> Result<[u8; 32], ConfigError> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(raw.trim())
-        .map_err(|_| ConfigError("API_KEY_ENCRYPTION_KEY must be base64 of 32 bytes".into()))?;
+        .map_err(|_| ConfigError(format!("{name} must be base64 of 32 bytes")))?;
     bytes
         .try_into()
-        .map_err(|_| ConfigError("API_KEY_ENCRYPTION_KEY must decode to exactly 32 bytes".into()))
+        .map_err(|_| ConfigError(format!("{name} must decode to exactly 32 bytes")))
+}
+
+/// `API_KEY_ENCRYPTION_KEY_OLD`: `<base64>` or `<key id>:<base64>`; a given id must be the
+/// key's own id (`crypto::key_id`), which catches pasting the wrong key.
+fn parse_old_encryption_key(raw: &str) -> Result<(String, Secret<[u8; 32]>), ConfigError> {
+    const NAME: &str = "API_KEY_ENCRYPTION_KEY_OLD";
+    let (given_id, b64) = match raw.trim().split_once(':') {
+        Some((id, b64)) => (Some(id.trim()), b64),
+        None => (None, raw),
+    };
+    let key = parse_encryption_key(NAME, b64)?;
+    let id = crate::crypto::key_id(&key);
+    if let Some(given) = given_id {
+        if !given.eq_ignore_ascii_case(&id) {
+            return Err(ConfigError(format!(
+                "{NAME} names key id {given:?} but its key has id {id:?}"
+            )));
+        }
+    }
+    Ok((id, Secret::new(key)))
 }
 
 /// A base URL: scheme + host (+ optional path), stored without a trailing slash.
@@ -331,15 +355,25 @@ impl Config {
             None => (dev_jwt_secret(&data_dir)?, SecretSource::GeneratedDevFile),
         };
 
-        let api_key_encryption_key = match non_empty(lookup, "API_KEY_ENCRYPTION_KEY") {
-            Some(raw) => Some(Secret::new(parse_encryption_key(&raw)?)),
-            None if env == Environment::Production => {
-                return Err(ConfigError(
-                    "API_KEY_ENCRYPTION_KEY is required when ENV=production".into(),
-                ))
-            }
-            None => None,
-        };
+        let (api_key_encryption_key, api_key_encryption_key_source) =
+            match non_empty(lookup, "API_KEY_ENCRYPTION_KEY") {
+                Some(raw) => (
+                    parse_encryption_key("API_KEY_ENCRYPTION_KEY", &raw)?,
+                    SecretSource::Env,
+                ),
+                None if env == Environment::Production => {
+                    return Err(ConfigError(
+                        "API_KEY_ENCRYPTION_KEY is required when ENV=production".into(),
+                    ))
+                }
+                None => (
+                    dev_encryption_key(&data_dir)?,
+                    SecretSource::GeneratedDevFile,
+                ),
+            };
+        let api_key_encryption_key_old = non_empty(lookup, "API_KEY_ENCRYPTION_KEY_OLD")
+            .map(|raw| parse_old_encryption_key(&raw))
+            .transpose()?;
 
         let log_format = match non_empty(lookup, "LOG_FORMAT").map(|v| v.to_ascii_lowercase()) {
             None if env == Environment::Production => LogFormat::Json,
@@ -375,7 +409,9 @@ impl Config {
                 525_600,
             )?,
             refresh_token_expires_days: number(lookup, "REFRESH_TOKEN_EXPIRES_DAYS", 7i64, 1, 365)?,
-            api_key_encryption_key,
+            api_key_encryption_key: Secret::new(api_key_encryption_key),
+            api_key_encryption_key_source,
+            api_key_encryption_key_old,
             cors_origins: parse_cors(non_empty(lookup, "CORS_ORIGINS"))?,
             request_size_limit_bytes: (request_size_limit_mb * 1024 * 1024) as usize,
             request_timeout_seconds: number(lookup, "REQUEST_TIMEOUT_SECONDS", 30u64, 1, 3600)?,
@@ -520,7 +556,7 @@ impl Config {
         if is_placeholder_secret(secret) {
             issues.push("JWT secret is a placeholder".to_string());
         }
-        if self.is_production() && self.api_key_encryption_key.is_none() {
+        if self.is_production() && self.api_key_encryption_key_source != SecretSource::Env {
             issues.push("API_KEY_ENCRYPTION_KEY missing in production".to_string());
         }
         issues
@@ -554,6 +590,36 @@ fn dev_jwt_secret(data_dir: &Path) -> Result<String, ConfigError> {
     })?;
     Ok(secret)
 }
+
+/// In development a missing `API_KEY_ENCRYPTION_KEY` is generated once per data dir and kept
+/// in a file, so saved exchange keys still decrypt after a restart.
+fn dev_encryption_key(data_dir: &Path) -> Result<[u8; 32], ConfigError> {
+    let path = data_dir.join(DEV_ENCRYPTION_KEY_FILE);
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        // A damaged file is an error, not a reason to mint a new key: that would orphan
+        // every key saved under the old one.
+        return parse_encryption_key(&path.display().to_string(), &existing);
+    }
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        ConfigError(format!(
+            "DATA_DIR {} cannot be created: {e}",
+            data_dir.display()
+        ))
+    })?;
+    let mut key = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut key);
+    let encoded = base64::engine::general_purpose::STANDARD.encode(key);
+    write_private_file(&path, &encoded).map_err(|e| {
+        ConfigError(format!(
+            "DATA_DIR {} is not writable: {e}",
+            data_dir.display()
+        ))
+    })?;
+    Ok(key)
+}
+
+/// File under `DATA_DIR` holding the generated development encryption key.
+pub const DEV_ENCRYPTION_KEY_FILE: &str = ".api_key_encryption_key";
 
 fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
@@ -653,6 +719,54 @@ mod tests {
         assert!(err.0.starts_with("PORT must be"), "{}", err.0);
         let err = config(&[("REQUEST_SIZE_LIMIT_MB", "lots")]).unwrap_err();
         assert!(err.0.starts_with("REQUEST_SIZE_LIMIT_MB"), "{}", err.0);
+    }
+
+    #[test]
+    fn development_generates_and_reuses_an_encryption_key_per_data_dir() {
+        let dir = std::env::temp_dir().join(format!("amarktai-cfg-{}", uuid::Uuid::new_v4()));
+        let map: HashMap<String, String> =
+            [("DATA_DIR".to_string(), dir.display().to_string())].into();
+        let first = Config::from_map(&map).unwrap();
+        let second = Config::from_map(&map).unwrap();
+        assert_eq!(
+            first.api_key_encryption_key_source,
+            SecretSource::GeneratedDevFile
+        );
+        assert_eq!(
+            first.api_key_encryption_key.expose(),
+            second.api_key_encryption_key.expose()
+        );
+        let other = config(&[]).unwrap();
+        assert_ne!(
+            first.api_key_encryption_key.expose(),
+            other.api_key_encryption_key.expose()
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn old_encryption_key_accepts_its_own_id_only() {
+        let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+        let id = crate::crypto::key_id(&[7u8; 32]);
+        let cfg = config(&[("API_KEY_ENCRYPTION_KEY_OLD", &key)]).unwrap();
+        assert_eq!(cfg.api_key_encryption_key_old.unwrap().0, id);
+        let with_id = format!("{id}:{key}");
+        let cfg = config(&[("API_KEY_ENCRYPTION_KEY_OLD", &with_id)]).unwrap();
+        assert_eq!(cfg.api_key_encryption_key_old.unwrap().0, id);
+        let wrong = format!("deadbeef:{key}");
+        let err = config(&[("API_KEY_ENCRYPTION_KEY_OLD", &wrong)]).unwrap_err();
+        assert!(err.0.starts_with("API_KEY_ENCRYPTION_KEY_OLD"), "{}", err.0);
+    }
+
+    #[test]
+    fn readiness_reports_a_generated_encryption_key_in_production() {
+        let mut cfg = config(&[("JWT_SECRET", &"r".repeat(40))]).unwrap();
+        assert!(cfg.readiness_issues().is_empty());
+        cfg.env = Environment::Production;
+        assert_eq!(
+            cfg.readiness_issues(),
+            vec!["API_KEY_ENCRYPTION_KEY missing in production".to_string()]
+        );
     }
 
     #[test]

@@ -9,7 +9,6 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -18,8 +17,6 @@ use crate::config::Config;
 const VERSION: &str = "v1";
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
-/// Label of the development-only key derivation; changing it orphans every dev-encrypted key.
-const DEV_KEY_LABEL: &[u8] = b"amarktai-dev-api-key-encryption-v1";
 
 /// Why a secret could not be sealed or opened. Messages never contain secret material.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -81,12 +78,13 @@ impl SecretBox {
         }
     }
 
-    /// `API_KEY_ENCRYPTION_KEY` when set. Otherwise (config refuses that in production) a key
-    /// derived from the JWT secret, so a dev server keeps decrypting its keys across restarts.
+    /// The configured key (`API_KEY_ENCRYPTION_KEY`, or the generated development key), plus
+    /// `API_KEY_ENCRYPTION_KEY_OLD` when set, so values not yet rotated still open.
     pub fn from_config(config: &Config) -> Self {
-        match &config.api_key_encryption_key {
-            Some(key) => Self::new(*key.expose()),
-            None => Self::new(dev_key(config.jwt_secret.expose())),
+        let sealer = Self::new(*config.api_key_encryption_key.expose());
+        match &config.api_key_encryption_key_old {
+            Some((id, key)) => sealer.with_previous_key(id, *key.expose()),
+            None => sealer,
         }
     }
 
@@ -171,15 +169,6 @@ fn split(stored: &str) -> Option<(&str, &str)> {
     let (version, id, data) = (parts.next()?, parts.next()?, parts.next()?);
     let id_ok = id.len() == 8 && id.bytes().all(|b| b.is_ascii_hexdigit());
     (version == VERSION && id_ok && !data.is_empty()).then_some((id, data))
-}
-
-/// HMAC-SHA256(jwt_secret, label): stable per deployment, never used when a real key is set.
-fn dev_key(jwt_secret: &str) -> [u8; 32] {
-    // HMAC takes keys of any length, so this cannot fail.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(jwt_secret.as_bytes())
-        .expect("HMAC accepts keys of any length");
-    mac.update(DEV_KEY_LABEL);
-    mac.finalize().into_bytes().into()
 }
 
 /// `abcd...wxyz` for display; values of 8 chars or fewer become `****` (nothing revealed).

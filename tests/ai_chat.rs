@@ -261,7 +261,6 @@ async fn the_provider_sees_the_users_name_and_the_last_messages_as_context() {
 }
 
 #[tokio::test]
-#[ignore = "needs crypto from exchange branch (SecretBox) and the /api/keys/save route"]
 async fn a_saved_user_key_wins_over_the_env_key() {
     const USER_KEY: &str = "sk-user-own-key-9876543210";
     let provider = MockServer::start().await;

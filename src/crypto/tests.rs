@@ -98,15 +98,19 @@ fn rotation_opens_old_values_and_reseals_under_the_current_key() {
 }
 
 #[test]
-fn config_key_wins_and_the_dev_key_is_derived_from_the_jwt_secret() {
-    let jwt = "jwt-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
-    let mut vars = std::collections::HashMap::from([("JWT_SECRET".to_string(), jwt.to_string())]);
-    let dev = SecretBox::from_config(&Config::from_map(&vars).unwrap());
-    assert_eq!(dev.current_key_id(), key_id(&dev_key(jwt)));
-    assert_ne!(dev_key(jwt), dev_key("another-secret"));
-    vars.insert("API_KEY_ENCRYPTION_KEY".into(), B64.encode(KEY_B));
+fn config_key_is_current_and_the_old_key_still_opens() {
+    let dir = std::env::temp_dir().join(format!("amarktai-crypto-{}", uuid::Uuid::new_v4()));
+    let vars = std::collections::HashMap::from([
+        ("DATA_DIR".to_string(), dir.display().to_string()),
+        ("API_KEY_ENCRYPTION_KEY".to_string(), B64.encode(KEY_B)),
+        ("API_KEY_ENCRYPTION_KEY_OLD".to_string(), B64.encode(KEY_A)),
+    ]);
     let configured = SecretBox::from_config(&Config::from_map(&vars).unwrap());
     assert_eq!(configured.current_key_id(), key_id(&KEY_B));
+    let under_old = SecretBox::new(KEY_A).encrypt("old secret", "u").unwrap();
+    assert_eq!(configured.decrypt(&under_old, "u").unwrap(), "old secret");
+    assert!(configured.needs_rotation(&under_old));
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
