@@ -1,0 +1,275 @@
+//! Keys at rest: the raw database never holds plaintext, a wrong encryption key shows as
+//! "cannot decrypt stored key" (never a 500), and `rotate-keys` re-seals resumably.
+
+use futures_util::TryStreamExt;
+use mongodb::bson::Document;
+use serde_json::json;
+
+use crate::common::{Engine, TestApp, TestConfig};
+use crate::on_both_engines;
+use crate::{aes_key, entry, post_json, spawn, stored, user};
+use amarktai::cli::{rotate_keys, rotate_store, sealer_for};
+use amarktai::crypto::{key_id, SecretBox};
+
+const PLAIN_KEY: &str = "PLAINKEY-visible-0123456789";
+const PLAIN_SECRET: &str = "PLAINSECRET-visible-abcdef";
+const PLAIN_PASSPHRASE: &str = "PLAINPASS-visible-xyz";
+
+async fn save_all(app: &TestApp, token: &str) {
+    let bodies = [
+        json!({"provider": "binance", "api_key": PLAIN_KEY, "api_secret": PLAIN_SECRET}),
+        json!({"provider": "kucoin", "api_key": PLAIN_KEY, "api_secret": PLAIN_SECRET, "passphrase": PLAIN_PASSPHRASE}),
+        json!({"provider": "openai", "api_key": PLAIN_KEY}),
+    ];
+    for body in bodies {
+        let (status, resp) = post_json(app, token, "/api/keys/save", body).await;
+        assert_eq!(status, 200, "{resp}");
+    }
+}
+
+/// Every byte the engine persisted (SQLite: db + WAL files; Mongo: every document).
+async fn raw_database(app: &TestApp) -> Vec<u8> {
+    match &app.config.mongo_db {
+        None => {
+            let mut bytes = Vec::new();
+            for file in std::fs::read_dir(app.config.dir.path()).unwrap() {
+                let path = file.unwrap().path();
+                if path.to_string_lossy().contains("amarktai.db") {
+                    bytes.extend(std::fs::read(&path).unwrap());
+                }
+            }
+            bytes
+        }
+        Some((url, name)) => {
+            let client = mongodb::Client::with_uri_str(url).await.unwrap();
+            let db = client.database(name);
+            let mut text = String::new();
+            for collection in db.list_collection_names().await.unwrap() {
+                let docs: Vec<Document> = db
+                    .collection::<Document>(&collection)
+                    .find(mongodb::bson::doc! {})
+                    .await
+                    .unwrap()
+                    .try_collect()
+                    .await
+                    .unwrap();
+                for doc in docs {
+                    text.push_str(&format!("{collection}: {doc}\n"));
+                }
+            }
+            text.into_bytes()
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+async fn the_raw_database_never_holds_plaintext_keys(engine: Engine) {
+    let app = spawn(&engine).await;
+    let (token, id) = user(&app, "at-rest@example.com").await;
+    save_all(&app, &token).await;
+    post_json(
+        &app,
+        &token,
+        "/api/keys/test",
+        json!({"provider": "binance"}),
+    )
+    .await;
+    let raw = raw_database(&app).await;
+    let envelope = format!("v1:{}:", key_id(&[1u8; 32]));
+    assert!(contains(&raw, &envelope), "sealed values are where we look");
+    assert!(contains(&raw, "PLAI...6789"), "the masked key is stored");
+    for plain in [PLAIN_KEY, PLAIN_SECRET, PLAIN_PASSPHRASE] {
+        assert!(!contains(&raw, plain), "{plain} found in the raw database");
+    }
+    // And the API shows the mask only.
+    let listed = app
+        .get_auth("/api/keys/list", &token)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(listed.contains("PLAI...6789") && !listed.contains(PLAIN_KEY));
+    let record = app
+        .state
+        .store
+        .keys
+        .find(&id, "kucoin")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(SecretBox::new([1u8; 32])
+        .decrypt(&record.passphrase_enc.unwrap(), &id)
+        .is_ok());
+}
+
+/// A second config on the same data dir / database with another encryption setup.
+fn same_store(first: &TestConfig, overrides: &[(&str, &str)]) -> TestConfig {
+    let mut next = TestConfig::new(&Engine::Sqlite);
+    next.vars = first.vars.clone();
+    next.vars.remove("API_KEY_ENCRYPTION_KEY_OLD");
+    for (k, v) in overrides {
+        next.vars.insert(k.to_string(), v.to_string());
+    }
+    next
+}
+
+async fn a_wrong_encryption_key_reads_as_cannot_decrypt(engine: Engine) {
+    let first = spawn(&engine).await;
+    let (token, _) = user(&first, "rekeyed@example.com").await;
+    save_all(&first, &token).await;
+    let config = same_store(&first.config, &[("API_KEY_ENCRYPTION_KEY", &aes_key(2))]);
+    let second = TestApp::spawn_with(config, axum::Router::new()).await;
+    let listed = entry(&second, &token, "binance").await;
+    assert_eq!(listed["status"], "test_failed");
+    assert_eq!(listed["last_test_error"], "cannot decrypt stored key");
+    assert_eq!(listed["masked_key"], "PLAI...6789");
+    let (status, resp) = post_json(
+        &second,
+        &token,
+        "/api/keys/test",
+        json!({"platform": "binance"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{resp}");
+    assert_eq!(
+        (resp["ok"].as_bool(), resp["status"].as_str()),
+        (Some(false), Some("test_failed"))
+    );
+    assert_eq!(
+        (resp["message"].as_str(), resp["error"].as_str()),
+        (
+            Some("cannot decrypt stored key"),
+            Some("cannot decrypt stored key")
+        )
+    );
+    let after = entry(&second, &token, "binance").await;
+    assert!(
+        after["last_tested_at"].is_string(),
+        "the failed test is recorded"
+    );
+    // Saving again under the new key repairs the entry.
+    post_json(
+        &second,
+        &token,
+        "/api/keys/save",
+        json!({"provider": "openai", "key": PLAIN_KEY}),
+    )
+    .await;
+    assert_eq!(
+        entry(&second, &token, "openai").await["status"],
+        "saved_untested"
+    );
+    drop(second);
+    drop(first);
+}
+
+async fn rotate_keys_reseals_everything_and_can_resume(engine: Engine) {
+    let first = spawn(&engine).await;
+    let (token_a, id_a) = user(&first, "rot-a@example.com").await;
+    let (token_b, id_b) = user(&first, "rot-b@example.com").await;
+    save_all(&first, &token_a).await;
+    save_all(&first, &token_b).await;
+    let old_id = key_id(&[1u8; 32]);
+    let new_id = key_id(&[2u8; 32]);
+
+    let rotating = same_store(
+        &first.config,
+        &[
+            ("API_KEY_ENCRYPTION_KEY", &aes_key(2)),
+            ("API_KEY_ENCRYPTION_KEY_OLD", &aes_key(1)),
+        ],
+    );
+    let cfg = rotating.config();
+    assert!(
+        sealer_for(&cfg, "0badc0de").is_err(),
+        "an id the OLD key does not have"
+    );
+    assert!(
+        sealer_for(&cfg, &new_id).is_err(),
+        "the current key is not an old key"
+    );
+    let without_old = same_store(&first.config, &[("API_KEY_ENCRYPTION_KEY", &aes_key(2))]);
+    assert!(sealer_for(&without_old.config(), &old_id).is_err());
+
+    // An interrupted earlier run already re-sealed one record.
+    let sealer = sealer_for(&cfg, &old_id).unwrap();
+    let store = &first.state.store;
+    let done = store.keys.find(&id_a, "openai").await.unwrap().unwrap();
+    let resealed = sealer.rotate(&done.api_key_enc, &id_a).unwrap();
+    assert!(store
+        .keys
+        .replace_encrypted(&done.id, &done.api_key_enc, &resealed, None, None)
+        .await
+        .unwrap());
+    // A record under some third key is left alone and reported.
+    let stray = SecretBox::new([3u8; 32]).encrypt("stray", &id_b).unwrap();
+    let valr = json!({"provider": "valr", "api_key": "VALRKEY-0001", "api_secret": "s"});
+    post_json(&first, &token_b, "/api/keys/save", valr).await;
+    let rec = store.keys.find(&id_b, "valr").await.unwrap().unwrap();
+    store
+        .keys
+        .replace_encrypted(&rec.id, &rec.api_key_enc, &stray, None, None)
+        .await
+        .unwrap();
+
+    let report = rotate_keys(&cfg, &old_id).await.unwrap();
+    assert_eq!(
+        (
+            report.rotated,
+            report.already_current,
+            report.other_key,
+            report.failed
+        ),
+        (5, 1, 1, 0)
+    );
+    let again = rotate_store(store, &sealer, &old_id).await.unwrap();
+    assert_eq!(
+        (again.rotated, again.already_current),
+        (0, 6),
+        "a re-run changes nothing"
+    );
+
+    // A server with only the new key opens everything.
+    let after = same_store(&first.config, &[("API_KEY_ENCRYPTION_KEY", &aes_key(2))]);
+    let second = TestApp::spawn_with(after, axum::Router::new()).await;
+    for (token, id) in [(&token_a, &id_a), (&token_b, &id_b)] {
+        for provider in ["binance", "kucoin", "openai"] {
+            let record = store.keys.find(id, provider).await.unwrap().unwrap();
+            assert_eq!(
+                SecretBox::key_id_of(&record.api_key_enc),
+                Some(new_id.as_str())
+            );
+            assert_eq!(
+                entry(&second, token, provider).await["status"],
+                "saved_untested"
+            );
+            let creds = stored(&second, id, provider).await.unwrap();
+            assert_eq!(creds.api_key, PLAIN_KEY);
+        }
+    }
+    assert_eq!(
+        stored(&second, &id_b, "kucoin")
+            .await
+            .unwrap()
+            .passphrase
+            .as_deref(),
+        Some(PLAIN_PASSPHRASE)
+    );
+    assert_eq!(
+        entry(&second, &token_b, "valr").await["status"],
+        "test_failed"
+    );
+    drop(second);
+    drop(first);
+}
+
+on_both_engines!(
+    the_raw_database_never_holds_plaintext_keys,
+    a_wrong_encryption_key_reads_as_cannot_decrypt,
+    rotate_keys_reseals_everything_and_can_resume,
+);
