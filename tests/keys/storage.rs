@@ -268,7 +268,69 @@ async fn rotate_keys_reseals_everything_and_can_resume(engine: Engine) {
     drop(first);
 }
 
+/// Runs the real binary with the test config's variables plus `extra`: (success, stdout+stderr).
+async fn amarktai(config: &TestConfig, args: &[&str], extra: &[(&str, &str)]) -> (bool, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_amarktai"));
+    cmd.current_dir(config.dir.path())
+        .env_remove("MONGODB_URL")
+        .env_remove("API_KEY_ENCRYPTION_KEY_OLD")
+        .envs(&config.vars)
+        .envs(extra.iter().copied())
+        .args(args);
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("binary runs"))
+        .await
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+async fn rotate_keys_runs_from_the_command_line(engine: Engine) {
+    let app = spawn(&engine).await;
+    let (token, id) = user(&app, "cli-rotate@example.com").await;
+    save_all(&app, &token).await;
+    let old_id = key_id(&[1u8; 32]);
+    let (new_key, old_key) = (aes_key(2), aes_key(1));
+    let rotate = ["rotate-keys", "--old-key-id", old_id.as_str()];
+
+    let (ok, out) = amarktai(
+        &app.config,
+        &rotate,
+        &[("API_KEY_ENCRYPTION_KEY", &new_key)],
+    )
+    .await;
+    assert!(
+        !ok && out.contains("API_KEY_ENCRYPTION_KEY_OLD is not set"),
+        "{out}"
+    );
+    let env = [
+        ("API_KEY_ENCRYPTION_KEY", new_key.as_str()),
+        ("API_KEY_ENCRYPTION_KEY_OLD", old_key.as_str()),
+    ];
+    let (ok, out) = amarktai(&app.config, &rotate, &env).await;
+    assert!(ok && out.contains("rotated 3, already current 0"), "{out}");
+    let (ok, out) = amarktai(&app.config, &rotate, &env).await;
+    assert!(ok && out.contains("rotated 0, already current 3"), "{out}");
+    let record = app
+        .state
+        .store
+        .keys
+        .find(&id, "kucoin")
+        .await
+        .unwrap()
+        .unwrap();
+    let new_id = key_id(&[2u8; 32]);
+    assert_eq!(
+        SecretBox::key_id_of(&record.passphrase_enc.unwrap()),
+        Some(new_id.as_str())
+    );
+}
+
 on_both_engines!(
+    rotate_keys_runs_from_the_command_line,
     the_raw_database_never_holds_plaintext_keys,
     a_wrong_encryption_key_reads_as_cannot_decrypt,
     rotate_keys_reseals_everything_and_can_resume,
