@@ -10,6 +10,8 @@ mod encodings;
 #[path = "keys/exchange_results.rs"]
 mod exchange_results;
 mod fake_exchange;
+#[path = "keys/rotation.rs"]
+mod rotation;
 #[path = "keys/storage.rs"]
 mod storage;
 
