@@ -220,13 +220,13 @@ async fn testing_without_a_saved_key_or_with_another_key(engine: Engine) {
         "not_configured"
     );
 
-    // Saved key A, body key with a wrong secret: the fake refuses the signature (418), and
+    // The saved key with a wrong secret in the body: the fake refuses the signature (418), and
     // the saved key's status is not overwritten by a test of other credentials.
     post_json(
         &app,
         &token,
         "/api/keys/save",
-        json!({"provider": "binance", "api_key": "OTHERKEY-123", "api_secret": SECRET}),
+        json!({"provider": "binance", "api_key": KEY, "api_secret": SECRET}),
     )
     .await;
     let wrong = json!({"provider": "binance", "api_key": KEY, "api_secret": "not-the-secret"});

@@ -126,7 +126,7 @@ fn with_action(mut event: Value, action: &str) -> Value {
 }
 
 /// Tests `body_creds` if given, else the saved credentials. The result is stored on the
-/// saved record when it is the saved key that was tested.
+/// saved record only when exactly the saved credentials were tested.
 pub async fn test(
     state: &AppState,
     user_id: &str,
@@ -137,8 +137,8 @@ pub async fn test(
     let opened = saved.as_ref().map(|r| open(state, r));
     let (creds, persist) = match (body_creds, opened) {
         (Some(creds), opened) => {
-            let same_key = matches!(&opened, Some(Ok(s)) if s.api_key == creds.api_key);
-            (creds, same_key)
+            let same_as_saved = matches!(&opened, Some(Ok(saved)) if *saved == creds);
+            (creds, same_as_saved)
         }
         (None, Some(Ok(creds))) => (creds, true),
         (None, Some(Err(_))) => {
