@@ -1,4 +1,9 @@
-//! Command-line interface: `serve` (default), `migrate`, `doctor`.
+//! Command-line interface: `serve` (default), `migrate`, `doctor`, `create-admin`,
+//! `rotate-keys`.
+
+mod rotate_keys;
+
+pub use rotate_keys::{rotate_keys, rotate_store, sealer_for, RotationReport};
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -33,6 +38,14 @@ pub enum Command {
         email: String,
         #[arg(long, default_value = "Admin")]
         first_name: String,
+    },
+    /// Re-encrypt every stored exchange / AI key still under key ID with the current
+    /// `API_KEY_ENCRYPTION_KEY` (the old key comes from `API_KEY_ENCRYPTION_KEY_OLD`).
+    /// Safe to interrupt and re-run.
+    RotateKeys {
+        /// Key id of the old key (the `<id>` in stored `v1:<id>:...` values).
+        #[arg(long)]
+        old_key_id: String,
     },
 }
 

@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::AuthRuntime;
 use crate::config::Config;
+use crate::crypto::SecretBox;
 use crate::domain::clock::{SharedClock, SystemClock};
 use crate::engine::EngineRegistry;
 use crate::events::EventBus;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub events: Arc<EventBus>,
     /// The AI provider client, built once over `http_client`.
     pub ai: crate::ai::AiClient,
+    /// Seals and opens stored exchange / AI keys (current key + the old one during rotation).
+    pub secrets: Arc<SecretBox>,
 }
 
 impl AppState {
@@ -48,7 +51,9 @@ impl AppState {
         let auth = Arc::new(AuthRuntime::new(&config));
         let events = Arc::new(EventBus::new(config.realtime.replay_events));
         let ai = crate::ai::AiClient::new(http_client.clone(), &config.outbound);
+        let secrets = Arc::new(SecretBox::from_config(&config));
         Self {
+            secrets,
             auth,
             events,
             ai,

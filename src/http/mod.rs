@@ -13,6 +13,7 @@ pub mod chat;
 pub mod chat_conversations;
 pub mod context;
 pub mod health;
+pub mod keys;
 pub mod middleware;
 pub mod platforms;
 pub mod rate_limit;
@@ -51,6 +52,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(system::router())
         .merge(alerts::router())
         .merge(chat::router())
+        .merge(keys::router())
         .merge(extra)
         .fallback(middleware::not_found);
 
