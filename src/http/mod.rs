@@ -10,6 +10,7 @@ pub mod chat_conversations;
 pub mod context;
 pub mod health;
 pub mod middleware;
+pub mod openapi;
 pub mod platforms;
 pub mod rate_limit;
 pub mod system;
@@ -44,6 +45,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(system::router())
         .merge(alerts::router())
         .merge(chat::router())
+        .merge(openapi::router())
         .merge(extra)
         .fallback(middleware::not_found);
 
