@@ -201,16 +201,28 @@ fn the_spec_has_a_valid_openapi_3_1_shape() {
             let Some(op) = item.get(method) else { continue };
             let name = format!("{} {path}", method.to_ascii_uppercase());
             let id = op["operationId"].as_str().unwrap_or_default();
-            assert!(operation_ids.insert(id.to_string()), "{name}: duplicate operationId {id}");
-            assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{name}: no summary");
-            assert!(op["tags"].as_array().is_some_and(|t| !t.is_empty()), "{name}: no tag");
+            assert!(
+                operation_ids.insert(id.to_string()),
+                "{name}: duplicate operationId {id}"
+            );
+            assert!(
+                op["summary"].as_str().is_some_and(|s| !s.is_empty()),
+                "{name}: no summary"
+            );
+            assert!(
+                op["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                "{name}: no tag"
+            );
             let responses = op["responses"].as_object().expect("responses");
             assert!(
                 responses.keys().any(|s| s.starts_with('2') || s == "101"),
                 "{name}: no success response"
             );
             for (status, response) in responses {
-                assert!(response["description"].is_string(), "{name} {status}: no description");
+                assert!(
+                    response["description"].is_string(),
+                    "{name} {status}: no description"
+                );
                 if status.starts_with('4') || status.starts_with('5') {
                     assert_eq!(
                         response["content"]["application/json"]["schema"]["$ref"],
@@ -286,11 +298,19 @@ async fn documented_routes_are_served_and_planned_ones_are_not_yet() {
         if unrouted != is_planned {
             wrong.push(format!(
                 "  {method} {path}: {}",
-                if is_planned { "planned but served" } else { "documented but not served" }
+                if is_planned {
+                    "planned but served"
+                } else {
+                    "documented but not served"
+                }
             ));
         }
     }
-    assert!(wrong.is_empty(), "router and spec disagree:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "router and spec disagree:\n{}",
+        wrong.join("\n")
+    );
     app.stop().await;
 }
 
@@ -313,20 +333,38 @@ async fn the_docs_page_works_offline_under_a_strict_csp() {
     let app = TestApp::spawn().await;
     let page = app.get("/api/docs").await;
     assert_eq!(page.status(), 200);
-    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
-    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(csp.contains("script-src 'self'"), "{csp}");
-    assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{csp}");
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+        "{csp}"
+    );
     assert!(csp.contains("default-src 'none'"), "{csp}");
     let html = page.text().await.unwrap();
     assert!(html.contains(r#"<script src="/api/docs/app.js""#));
     // No inline script: every <script> has a src and no body.
     for chunk in html.split("<script").skip(1) {
         let tag_end = chunk.find('>').expect("tag end");
-        assert!(chunk[..tag_end].contains("src="), "inline <script> in the docs page");
-        assert!(chunk[tag_end + 1..].starts_with("</script>"), "script with a body");
+        assert!(
+            chunk[..tag_end].contains("src="),
+            "inline <script> in the docs page"
+        );
+        assert!(
+            chunk[tag_end + 1..].starts_with("</script>"),
+            "script with a body"
+        );
     }
-    assert!(!html.contains(" style=") && !html.contains("onclick"), "inline style/handler");
+    assert!(
+        !html.contains(" style=") && !html.contains("onclick"),
+        "inline style/handler"
+    );
 
     for (path, content_type) in [
         ("/api/docs/app.js", "application/javascript"),
@@ -335,14 +373,26 @@ async fn the_docs_page_works_offline_under_a_strict_csp() {
         let asset = app.get(path).await;
         assert_eq!(asset.status(), 200, "{path}");
         assert!(
-            asset.headers()["content-type"].to_str().unwrap().starts_with(content_type),
+            asset.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(content_type),
             "{path}"
         );
         let text = asset.text().await.unwrap();
-        assert!(!text.contains("http://") && !text.contains("https://"), "{path} loads remote content");
+        assert!(
+            !text.contains("http://") && !text.contains("https://"),
+            "{path} loads remote content"
+        );
         if path.ends_with(".js") {
-            assert!(text.contains("/api/openapi.json"), "the script loads the spec");
-            assert!(!text.contains("innerHTML") && !text.contains("eval("), "unsafe DOM use");
+            assert!(
+                text.contains("/api/openapi.json"),
+                "the script loads the spec"
+            );
+            assert!(
+                !text.contains("innerHTML") && !text.contains("eval("),
+                "unsafe DOM use"
+            );
         }
     }
     app.stop().await;
@@ -351,7 +401,12 @@ async fn the_docs_page_works_offline_under_a_strict_csp() {
 async fn docs_status(config: TestConfig) -> Vec<u16> {
     let app = TestApp::spawn_with(config, axum::Router::new()).await;
     let mut statuses = Vec::new();
-    for path in ["/api/openapi.json", "/api/docs", "/api/docs/app.js", "/api/docs/style.css"] {
+    for path in [
+        "/api/openapi.json",
+        "/api/docs",
+        "/api/docs/app.js",
+        "/api/docs/style.css",
+    ] {
         statuses.push(app.get(path).await.status().as_u16());
     }
     app.stop().await;
@@ -361,7 +416,10 @@ async fn docs_status(config: TestConfig) -> Vec<u16> {
 fn production() -> TestConfig {
     TestConfig::new(&Engine::Sqlite)
         .set("ENV", "production")
-        .set("JWT_SECRET", "k3V9q-prod-like-secret-4f1c2b7e9a0d5e6f7a8b9c0d")
+        .set(
+            "JWT_SECRET",
+            "k3V9q-prod-like-secret-4f1c2b7e9a0d5e6f7a8b9c0d",
+        )
         .set(
             "API_KEY_ENCRYPTION_KEY",
             "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",

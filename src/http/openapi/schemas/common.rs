@@ -1,11 +1,7 @@
 //! The error envelope and small shared answers.
 
-use std::borrow::Cow;
-
 use serde_json::Value;
-use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
-use utoipa::openapi::RefOr;
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::ToSchema;
 
 /// Every non-2xx answer: `detail` for legacy clients, `error` for structured handling.
 #[derive(ToSchema)]
@@ -50,24 +46,6 @@ pub struct DeletedCount {
 #[derive(ToSchema)]
 pub struct ReasonBody {
     pub reason: Option<String>,
-}
-
-/// Free-form JSON object (its fields are listed in the operation's description).
-pub struct AnyObject;
-
-impl PartialSchema for AnyObject {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::Object)
-            .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(true)))
-            .into()
-    }
-}
-
-impl ToSchema for AnyObject {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("AnyObject")
-    }
 }
 
 /// The OpenAPI document itself.
