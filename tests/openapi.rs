@@ -59,6 +59,7 @@ const PLANNED_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/admin/bots/{id}/resume"),
     ("POST", "/api/admin/bots/{id}/mode"),
     ("GET", "/api/admin/resources/users"),
+    ("GET", "/api/admin/storage"),
     ("GET", "/api/admin/system-stats"),
     // SPEC §12 realtime
     ("GET", "/api/ws"),

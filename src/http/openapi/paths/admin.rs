@@ -65,6 +65,9 @@ pub fn ops() -> Vec<Op> {
         get("/api/admin/resources/users", TAG, "Storage used per user (computed in the database)")
             .admin()
             .ok::<ResourceUsage>(),
+        get("/api/admin/storage", TAG, "Alias of /api/admin/resources/users")
+            .admin()
+            .ok::<ResourceUsage>(),
         get("/api/admin/system-stats", TAG, "Platform-wide counters").admin().ok::<SystemStats>(),
     ]
 }

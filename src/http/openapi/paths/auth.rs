@@ -35,12 +35,14 @@ pub fn ops() -> Vec<Op> {
         get("/api/auth/me", TAG, "The current user").ok::<UserView>(),
         get("/api/auth/profile", TAG, "The current user (profile view)").ok::<UserView>(),
         put("/api/auth/profile", TAG, "Update first_name, currency (email needs current_password)")
+            .describe("Answers the updated user; with `new_password` (and `current_password`) it answers a fresh session like PUT /api/auth/password.")
             .body::<ProfileUpdate>()
             .ok::<UserView>()
             .errors(&[400, 403, 409]),
         put("/api/auth/password", TAG, "Change password")
+            .describe("Answers a fresh session; every older token stops working.")
             .body::<PasswordChange>()
-            .ok::<SuccessMessage>()
+            .ok::<Session>()
             .errors(&[400, 403]),
     ]
 }

@@ -9,7 +9,7 @@ const TAG: &str = "AI chat";
 pub fn ops() -> Vec<Op> {
     vec![
         post("/api/ai/chat", TAG, "Send a message; get the assistant's reply")
-            .describe("Provider failures answer 200 with a friendly reply and `error:\"ai_unavailable\"`; no key at all: `error:\"no_api_key\"`.")
+            .describe("Provider failures answer 200 with a friendly reply and `error:\"ai_unavailable\"`; no key at all: `error:\"no_api_key\"`. A body with `role:\"assistant\"|\"system\"` is only stored and answers `{success, stored:true, message}`.")
             .body::<ChatRequest>()
             .ok::<ChatReply>(),
         get("/api/ai/chat/history", TAG, "The caller's messages, oldest first")

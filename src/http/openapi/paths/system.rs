@@ -1,7 +1,7 @@
 //! System modes, emergency stop, alerts and realtime streams (SPEC §11, §12).
 
 use crate::http::openapi::op::{delete, get, post, put, Op, Param};
-use crate::http::openapi::schemas::common::{ReasonBody, SuccessMessage};
+use crate::http::openapi::schemas::common::{DeletedCount, ReasonBody, SuccessMessage};
 use crate::http::openapi::schemas::system::*;
 
 const SYSTEM: &str = "System";
@@ -29,8 +29,8 @@ pub fn ops() -> Vec<Op> {
             .query("include_acknowledged", Param::Bool, "Default true")
             .ok::<AlertList>()
             .errors(&[422]),
-        post("/api/alerts/ack/{id}", ALERTS, "Acknowledge an alert").ok::<SuccessMessage>(),
-        delete("/api/alerts/clear", ALERTS, "Delete the caller's alerts").ok::<SuccessMessage>(),
+        post("/api/alerts/ack/{id}", ALERTS, "Acknowledge an alert").ok::<AlertAcked>(),
+        delete("/api/alerts/clear", ALERTS, "Delete the caller's alerts").ok::<DeletedCount>(),
         get("/api/ws", REALTIME, "WebSocket event stream")
             .describe("Token by `?token=` or `Authorization: Bearer`; a bad token closes with 1008 before any event. First frame `{type:\"connection\", status:\"Connected\", timestamp, last_event_id}`. Client `{type:\"ping\", timestamp}` gets `{type:\"pong\", timestamp}`; server pings every 30 s and drops clients silent for 90 s. `?last_event_id=N` replays missed events or sends `{type:\"force_refresh\"}`.")
             .query("token", Param::Str, "Access token (alternative to the header)")

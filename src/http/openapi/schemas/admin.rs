@@ -128,16 +128,37 @@ pub struct StorageBreakdown {
 
 #[derive(ToSchema)]
 pub struct UserResources {
+    pub id: String,
     pub user_id: String,
     pub email: String,
+    pub first_name: String,
+    pub status: UserStatus,
     pub storage_breakdown: StorageBreakdown,
     pub total_storage_mb: f64,
+    pub total_storage_bytes: u64,
+}
+
+/// Per-collection totals plus `total_users`, `total_storage_mb`, `total_storage_bytes`.
+#[derive(ToSchema)]
+pub struct SystemTotals {
+    pub chat_messages: StorageCount,
+    pub trades: StorageCount,
+    pub bots: StorageCount,
+    pub alerts: StorageCount,
+    pub total_users: u64,
+    pub total_storage_mb: f64,
+    pub total_storage_bytes: u64,
 }
 
 #[derive(ToSchema)]
 pub struct ResourceUsage {
+    /// Biggest users first.
     pub users: Vec<UserResources>,
-    pub system_totals: StorageBreakdown,
+    pub total: u32,
+    pub system_totals: SystemTotals,
+    /// `sqlite` or `mongodb`.
+    pub engine: String,
+    pub timestamp: String,
 }
 
 #[derive(ToSchema)]

@@ -20,6 +20,8 @@ pub struct ChatRequest {
 
 #[derive(ToSchema)]
 pub struct ChatReply {
+    /// The stored reply's id.
+    pub id: Option<String>,
     /// `assistant`.
     pub role: ChatRole,
     pub content: String,

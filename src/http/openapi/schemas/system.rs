@@ -67,6 +67,12 @@ pub struct Alert {
 }
 
 #[derive(ToSchema)]
+pub struct AlertAcked {
+    pub success: bool,
+    pub alert_id: String,
+}
+
+#[derive(ToSchema)]
 pub struct AlertList {
     pub alerts: Vec<Alert>,
     pub count: u32,
