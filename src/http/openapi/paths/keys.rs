@@ -1,7 +1,6 @@
 //! Exchange and AI keys, including the legacy `/api/api-keys` routes (SPEC §5).
 
 use crate::http::openapi::op::{delete, get, post, Op};
-use crate::http::openapi::schemas::common::SuccessMessage;
 use crate::http::openapi::schemas::keys::*;
 
 const TAG: &str = "Keys";
@@ -16,7 +15,7 @@ pub fn ops() -> Vec<Op> {
             .public()
             .ok::<ProviderList>(),
         get("/api/keys/list", TAG, "One entry per provider with status and masked key")
-            .ok_list::<KeyEntry>(),
+            .ok::<KeyList>(),
         post("/api/keys/save", TAG, "Save (encrypt) a key")
             .describe("Accepts JSON, form, multipart or raw JSON with a wrong content type, and field aliases. Emits `key_saved`.")
             .body_as::<SaveKey>(&ANY, true)
@@ -34,14 +33,14 @@ pub fn ops() -> Vec<Op> {
             .errors(&[400]),
         delete("/api/keys/{provider}", TAG, "Delete a provider's key")
             .describe("Emits `key_deleted`.")
-            .ok::<SuccessMessage>(),
-        get("/api/api-keys", TAG, "Legacy: list keys").ok_list::<KeyEntry>(),
+            .ok::<KeyDeleted>(),
+        get("/api/api-keys", TAG, "Legacy: list keys").ok::<KeyList>(),
         post("/api/api-keys", TAG, "Legacy: save a key")
             .body_as::<SaveKey>(&ANY, true)
             .ok::<KeySaved>()
             .errors(&[400]),
         post("/api/api-keys/{provider}/test", TAG, "Legacy: test a saved key")
             .ok::<KeyTested>(),
-        delete("/api/api-keys/{provider}", TAG, "Legacy: delete a key").ok::<SuccessMessage>(),
+        delete("/api/api-keys/{provider}", TAG, "Legacy: delete a key").ok::<KeyDeleted>(),
     ]
 }

@@ -31,7 +31,9 @@ pub fn ops() -> Vec<Op> {
             .query("cursor", Param::Str, "From the previous page's next_cursor")
             .ok::<TradePage>()
             .errors(&[422]),
-        get("/api/trades/stats", TRADES, "Win/loss and profit statistics").ok::<TradeStats>(),
+        get("/api/trades/stats", TRADES, "Win/loss and profit statistics")
+            .query("bot_id", Param::Str, "Only this bot")
+            .ok::<TradeStats>(),
         get("/api/analytics/equity", ANALYTICS, "Equity curve")
             .query("range", Param::Str, "1d | 7d | 30d | 90d | 1y | all")
             .ok::<EquityCurve>()
@@ -50,29 +52,39 @@ pub fn ops() -> Vec<Op> {
             .body::<SubmitOrder>()
             .ok::<OrderResult>()
             .errors(&[400]),
-        get("/api/orders/pending", ORDERS, "Orders not yet final").ok::<PendingOrders>(),
+        get("/api/orders/pending", ORDERS, "Orders not yet final")
+            .query("limit", Param::Int, "1..500 (default 100)")
+            .ok::<PendingOrders>(),
         get("/api/orders/{id}/status", ORDERS, "One order").ok::<Order>(),
         get("/api/limits/status", ORDERS, "Daily and burst trade limits").ok::<LimitsStatus>(),
         get("/api/circuit-breaker/status", ORDERS, "Circuit breaker state")
             .ok::<CircuitBreakerStatus>(),
         post("/api/circuit-breaker/reset", ORDERS, "Reset a tripped circuit breaker")
             .optional_body::<CircuitBreakerReset>()
-            .ok::<CircuitBreakerStatus>(),
+            .ok::<CircuitBreakerResetDone>(),
         get("/api/ledger/fills", LEDGER, "Fill entries")
             .query("bot_id", Param::Str, "Only this bot")
             .query("since", Param::Str, "RFC 3339 lower bound")
             .query("until", Param::Str, "RFC 3339 upper bound")
             .query("limit", Param::Int, "Max entries")
-            .ok::<LedgerList>()
+            .ok::<LedgerFills>()
             .errors(&[422]),
-        get("/api/ledger/events", LEDGER, "All ledger entries").ok::<LedgerList>(),
+        get("/api/ledger/events", LEDGER, "All ledger entries")
+            .query("bot_id", Param::Str, "Only this bot")
+            .query("kind", Param::Str, "fill | funding | fee | adjustment")
+            .query("since", Param::Str, "RFC 3339 lower bound")
+            .query("until", Param::Str, "RFC 3339 upper bound")
+            .query("limit", Param::Int, "Max entries")
+            .ok::<LedgerEvents>()
+            .errors(&[422]),
         post("/api/ledger/funding", LEDGER, "Record a deposit or withdrawal")
             .body::<Funding>()
-            .ok::<LedgerEntry>(),
+            .ok::<FundingRecorded>(),
         get("/api/ledger/reconcile", LEDGER, "Ledger vs bots' capital").ok::<Reconcile>(),
         get("/api/ledger/verify-integrity", LEDGER, "Check the hash chain")
             .ok::<IntegrityReport>(),
         get("/api/ledger/audit-trail", LEDGER, "Ledger entries with their hashes")
-            .ok::<LedgerList>(),
+            .query("limit", Param::Int, "Max entries")
+            .ok::<AuditTrail>(),
     ]
 }

@@ -34,6 +34,16 @@ pub struct ProviderList {
 }
 
 #[derive(ToSchema)]
+pub struct KeyList {
+    pub success: bool,
+    /// One entry per provider, configured or not.
+    pub keys: Vec<KeyEntry>,
+    pub total: u32,
+    /// How many providers have a saved key.
+    pub configured: u32,
+}
+
+#[derive(ToSchema)]
 pub struct KeyEntry {
     pub provider: String,
     pub display_name: String,
@@ -57,6 +67,13 @@ pub struct SaveKey {
     pub api_secret: Option<String>,
     /// Required for kucoin.
     pub passphrase: Option<String>,
+}
+
+#[derive(ToSchema)]
+pub struct KeyDeleted {
+    pub success: bool,
+    pub message: String,
+    pub provider: String,
 }
 
 #[derive(ToSchema)]
@@ -94,6 +111,7 @@ pub struct KeyTested {
     pub status: KeyStatus,
     pub status_display: String,
     pub message: String,
+    pub tested_at: String,
     /// Short and friendly (<= 200 chars; no stack traces, no secrets).
     pub error: Option<String>,
 }
