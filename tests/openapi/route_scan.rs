@@ -41,12 +41,19 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
-/// Unit-test modules may mount probe routes; they are not part of the product.
+/// Unit-test modules (`#[cfg(test)] mod ...`) may mount probe routes; they are not part of
+/// the product. Other `#[cfg(test)]` items (a `use`, a helper) do not end the scan.
 fn without_tests(text: &str) -> &str {
-    match text.find("#[cfg(test)]") {
-        Some(i) => &text[..i],
-        None => text,
+    let mut from = 0;
+    while let Some(i) = text[from..].find("#[cfg(test)]") {
+        let at = from + i;
+        let after = text[at + "#[cfg(test)]".len()..].trim_start();
+        if after.starts_with("mod ") || after.starts_with("pub mod ") {
+            return &text[..at];
+        }
+        from = at + 1;
     }
+    text
 }
 
 /// Removes `//` and `/* */` comments, leaving string literals intact.
@@ -245,6 +252,13 @@ fn the_scanner_reads_chains_prefixes_and_multiline_calls() {
     .map(|(m, p)| (m.to_string(), p.to_string()))
     .collect();
     assert_eq!(routes, expected);
+}
+
+#[test]
+fn only_test_modules_end_the_scan() {
+    let text = "#[cfg(test)]\nuse x;\n.route(\"/a\", get(h))\n#[cfg(test)]\nmod tests { .route(\"/probe\", get(p)) }";
+    let routes = routes_in_code(&strip_comments(without_tests(text))).expect("scannable");
+    assert_eq!(routes, vec![("GET".to_string(), "/a".to_string())]);
 }
 
 #[test]
