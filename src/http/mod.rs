@@ -15,6 +15,7 @@ pub mod context;
 pub mod health;
 pub mod keys;
 pub mod middleware;
+pub mod openapi;
 pub mod platforms;
 pub mod rate_limit;
 pub mod system;
@@ -53,6 +54,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(alerts::router())
         .merge(chat::router())
         .merge(keys::router())
+        .merge(openapi::router())
         .merge(extra)
         .fallback(middleware::not_found);
 
