@@ -7,6 +7,7 @@ pub mod context;
 pub mod health;
 pub mod middleware;
 pub mod rate_limit;
+pub mod realtime;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue, Method};
@@ -31,6 +32,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(health::router())
         .merge(auth::router())
         .merge(admin::router())
+        .merge(realtime::router())
         .merge(extra)
         .fallback(middleware::not_found);
 
