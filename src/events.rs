@@ -129,13 +129,15 @@ impl Subscription {
                 }
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
                     metrics::counter!("events_dropped_total").increment(missed);
-                    // The client reloads everything now, so the stale events still queued
-                    // are skipped: it resumes with the first event published after this point.
+                    // The client reloads everything now, so the stale backlog is dropped: a
+                    // fresh receiver (taken under the publish lock) resumes right after the
+                    // newest id, with no gap and no repeat.
                     let log = self
                         .channel
                         .log
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner);
+                    self.receiver = self.channel.sender.subscribe();
                     self.delivered = self.delivered.max(log.last_id);
                     return Received::Resync;
                 }
