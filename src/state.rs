@@ -28,6 +28,8 @@ pub struct AppState {
     pub auth: Arc<AuthRuntime>,
     /// Realtime event bus (per-user ids, replay ring, fan-out to WS/SSE).
     pub events: Arc<EventBus>,
+    /// The AI provider client, built once over `http_client`.
+    pub ai: crate::ai::AiClient,
 }
 
 impl AppState {
@@ -45,9 +47,11 @@ impl AppState {
             .unwrap_or_default();
         let auth = Arc::new(AuthRuntime::new(&config));
         let events = Arc::new(EventBus::new(config.realtime.replay_events));
+        let ai = crate::ai::AiClient::new(http_client.clone(), &config.outbound);
         Self {
             auth,
             events,
+            ai,
             config: Arc::new(config),
             store,
             clock,
