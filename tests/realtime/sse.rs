@@ -35,7 +35,7 @@ async fn the_stream_has_sse_headers_ids_and_counted_heartbeats() {
     assert_eq!(hello.data["last_event_id"], 0);
 
     for counter in 1..=2 {
-        let beat = sse.frame().await.expect("heartbeat");
+        let beat = sse.next_named("heartbeat").await;
         assert_eq!(beat.event, "heartbeat");
         assert_eq!(beat.data["counter"], counter);
         assert!(beat.data["timestamp"].is_string());

@@ -53,6 +53,28 @@ impl Ws {
         Ws(stream)
     }
 
+    /// Connects with a fixed, small socket receive buffer (no kernel autotuning), so a client
+    /// that stops reading pushes back on the server after a few hundred kilobytes.
+    pub async fn connect_small_buffer(app: &TestApp, query: &str) -> Ws {
+        let addr: std::net::SocketAddr = app
+            .base
+            .trim_start_matches("http://")
+            .parse()
+            .expect("addr");
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_recv_buffer_size(16 * 1024).expect("rcvbuf");
+        let tcp = socket.connect(addr).await.expect("tcp connect");
+        let url = format!("ws://{addr}/api/ws?{query}");
+        let (stream, _) = tokio::time::timeout(
+            WAIT,
+            tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(tcp)),
+        )
+        .await
+        .expect("connect in time")
+        .expect("upgrade");
+        Ws(stream)
+    }
+
     /// The next frame of any kind (None when the stream ended).
     pub async fn frame(&mut self) -> Option<Message> {
         let next = tokio::time::timeout(WAIT, self.0.next())
@@ -166,11 +188,21 @@ impl Sse {
         }
     }
 
-    /// The next frame that is not a heartbeat.
+    /// The next frame that is neither a heartbeat nor an `overview_update`.
     pub async fn event(&mut self) -> SseFrame {
         loop {
             let frame = self.frame().await.expect("stream still open");
-            if frame.event != "heartbeat" {
+            if frame.event != "heartbeat" && frame.event != "overview_update" {
+                return frame;
+            }
+        }
+    }
+
+    /// The next frame named `name`, skipping any other.
+    pub async fn next_named(&mut self, name: &str) -> SseFrame {
+        loop {
+            let frame = self.frame().await.expect("stream still open");
+            if frame.event == name {
                 return frame;
             }
         }

@@ -184,10 +184,15 @@ async fn connections_beyond_the_per_user_cap_are_refused_until_one_leaves() {
     let mut third = Ws::connect(&app, &query).await;
     assert_eq!(
         third.closed().await,
-        (1008, "too many connections".to_string())
+        (
+            1008,
+            "too many realtime connections for this user (limit 2)".to_string()
+        )
     );
     let refused = app.get_auth("/api/realtime/events", &token).await;
     assert_eq!(refused.status(), 429);
+    let body: serde_json::Value = refused.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "TOO_MANY_CONNECTIONS");
     // Another user is not affected by this user's cap.
     Ws::connect(&app, &format!("token={other}"))
         .await

@@ -1,6 +1,7 @@
 //! Realtime transports (SPEC §12): WebSocket `/api/ws` and SSE `/api/realtime/events`, both fed
 //! by the per-user event bus. This module owns what they share: credentials and admission.
 
+pub mod overview;
 pub mod sse;
 pub mod ws;
 
@@ -76,14 +77,22 @@ pub struct Admission {
 
 /// Authenticates the token (every SPEC §2 check) and claims a connection slot for the user.
 pub async fn admit(state: &AppState, params: &Params) -> Result<Admission, AppError> {
+    if !state.config.flags.enable_realtime {
+        return Err(AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "REALTIME_DISABLED",
+            "realtime is disabled on this server (ENABLE_REALTIME=false)",
+        ));
+    }
     let token = params.token.as_deref().ok_or_else(AppError::unauthorized)?;
     let user = crate::auth::authenticate_token(state, token).await?;
     let max = state.config.realtime.max_connections_per_user;
     let slot = state.events.try_connect(user.id(), max).ok_or_else(|| {
+        // Shown to the client as the WS close reason (<= 123 bytes) or the SSE error message.
         AppError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "TOO_MANY_CONNECTIONS",
-            "too many connections",
+            format!("too many realtime connections for this user (limit {max})"),
         )
     })?;
     Ok(Admission {

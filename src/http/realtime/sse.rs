@@ -9,11 +9,11 @@ use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::sse::{Event as SseEvent, Sse};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use futures_util::stream::{self, Stream};
 use serde_json::{json, Value};
 use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
 
+use super::overview::Overview;
 use super::{admit, Admission, ClientGauge, Params};
 use crate::error::AppError;
 use crate::events::{Event, EventType, Received, Replay, Subscription};
@@ -39,13 +39,6 @@ pub async fn handler(
     Ok(response)
 }
 
-/// The overview (active/total bots, total profit, total capital) for `user_id`, computed from
-/// the database. HOOK: returns `None` until the bots storage is wired in; when it returns a
-/// value, SSE clients get `overview_update` on connect and whenever it changes.
-pub async fn overview_snapshot(_state: &AppState, _user_id: &str) -> Option<Value> {
-    None
-}
-
 /// One SSE client's state, advanced by `stream_of`.
 struct Feed {
     state: AppState,
@@ -54,7 +47,8 @@ struct Feed {
     pending: VecDeque<SseEvent>,
     heartbeat: Interval,
     counter: u64,
-    overview: Option<Value>,
+    /// The figures last sent, so `overview_update` goes out only when they change.
+    overview: Option<Overview>,
     _slot: crate::events::ConnectionGuard,
     _gauge: ClientGauge,
 }
@@ -70,7 +64,7 @@ impl Feed {
         let hello = json!({
             "type": "connection",
             "status": "Connected",
-            "timestamp": Utc::now().to_rfc3339(),
+            "timestamp": state.clock.now().to_rfc3339(),
             "last_event_id": subscription.last_event_id(),
         });
         let mut feed = Feed {
@@ -127,18 +121,21 @@ impl Feed {
     }
 
     fn push_force_refresh(&mut self) {
-        let data = json!({"type": "force_refresh", "timestamp": Utc::now().to_rfc3339()});
+        let now = self.state.clock.now().to_rfc3339();
+        let data = json!({"type": "force_refresh", "timestamp": now});
         let id = self.subscription.delivered();
         self.push_frame(EventType::ForceRefresh.as_str(), &data, id);
     }
 
+    /// Re-reads the overview from the database; queues `overview_update` if it changed.
     async fn refresh_overview(&mut self) {
-        let Some(overview) = overview_snapshot(&self.state, &self.user_id).await else {
+        let Some(overview) = Overview::load(&self.state, &self.user_id).await else {
             return;
         };
         if self.overview.as_ref() != Some(&overview) {
             let id = self.subscription.delivered();
-            self.push_frame("overview_update", &overview, id);
+            let body = overview.to_json(self.state.clock.now());
+            self.push_frame("overview_update", &body, id);
             self.overview = Some(overview);
         }
     }
@@ -154,13 +151,22 @@ impl Feed {
                 biased;
                 _ = shutdown.cancelled() => return None,
                 received = self.subscription.recv() => match received {
-                    Received::Event(event) => self.push_event(&event),
-                    Received::Resync => self.push_force_refresh(),
+                    Received::Event(event) => {
+                        self.push_event(&event);
+                        if Overview::may_change_after(event.kind) {
+                            self.refresh_overview().await;
+                        }
+                    }
+                    Received::Resync => {
+                        self.push_force_refresh();
+                        self.refresh_overview().await;
+                    }
                     Received::Closed => return None,
                 },
                 _ = self.heartbeat.tick() => {
                     self.counter += 1;
-                    let beat = json!({"timestamp": Utc::now().to_rfc3339(), "counter": self.counter});
+                    let now = self.state.clock.now().to_rfc3339();
+                    let beat = json!({"timestamp": now, "counter": self.counter});
                     let id = self.subscription.delivered();
                     self.push_frame("heartbeat", &beat, id);
                     self.refresh_overview().await;

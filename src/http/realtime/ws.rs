@@ -7,7 +7,7 @@ use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket, W
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use tokio::time::{interval_at, sleep, Instant, MissedTickBehavior};
 
@@ -16,8 +16,6 @@ use crate::error::AppError;
 use crate::events::{Received, Replay, Subscription};
 use crate::state::AppState;
 
-/// A send that cannot complete in this time means the client stopped reading: drop it.
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the closing handshake may take once we decided to close.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -42,10 +40,12 @@ pub async fn handler(
     })
 }
 
-/// Auth and cap refusals are policy violations (1008); anything else is a server error (1011).
+/// Auth and cap refusals are policy violations (1008), realtime switched off is "try again
+/// later" (1013); anything else is a server error (1011).
 fn refusal_frame(error: &AppError) -> (u16, &str) {
     match error.status.as_u16() {
         401 | 403 | 429 => (close_code::POLICY, error.message.as_str()),
+        503 => (close_code::AGAIN, error.message.as_str()),
         _ => (close_code::ERROR, "internal error"),
     }
 }
@@ -66,7 +66,7 @@ pub async fn run_session(
     let hello = json!({
         "type": "connection",
         "status": "Connected",
-        "timestamp": Utc::now().to_rfc3339(),
+        "timestamp": state.clock.now().to_rfc3339(),
         "last_event_id": subscription.last_event_id(),
     });
     if !send(&mut socket, &state, text(&hello)).await
@@ -95,7 +95,7 @@ pub async fn run_session(
             _ = heartbeat.tick() => text(&json!({"type": "ping"})),
             received = subscription.recv() => match received {
                 Received::Event(event) => Message::Text(Utf8Bytes::from(&**event.json())),
-                Received::Resync => force_refresh(subscription.delivered()),
+                Received::Resync => force_refresh(subscription.delivered(), state.clock.now()),
                 Received::Closed => {
                     close(&mut socket, close_code::AWAY, "server shutting down").await;
                     return;
@@ -106,7 +106,7 @@ pub async fn run_session(
                 // Any frame (including protocol pings, answered by axum) shows the client is alive.
                 idle.as_mut().reset(Instant::now() + idle_limit);
                 match message {
-                    Message::Text(body) => match reply_to(&body) {
+                    Message::Text(body) => match reply_to(&body, state.clock.now()) {
                         Some(reply) => reply,
                         None => continue,
                     },
@@ -125,7 +125,14 @@ pub async fn run_session(
 async fn replay(socket: &mut WebSocket, state: &AppState, sub: &mut Subscription) -> bool {
     match std::mem::replace(&mut sub.replay, Replay::None) {
         Replay::None => true,
-        Replay::ForceRefresh => send(socket, state, force_refresh(sub.delivered())).await,
+        Replay::ForceRefresh => {
+            send(
+                socket,
+                state,
+                force_refresh(sub.delivered(), state.clock.now()),
+            )
+            .await
+        }
         Replay::Events(events) => {
             for event in events {
                 let frame = Message::Text(Utf8Bytes::from(&**event.json()));
@@ -140,7 +147,7 @@ async fn replay(socket: &mut WebSocket, state: &AppState, sub: &mut Subscription
 
 /// Answers client messages: `{type:"ping", timestamp:X}` -> `{type:"pong", timestamp:X}`.
 /// Anything else (including non-JSON) is ignored rather than treated as an error.
-fn reply_to(body: &str) -> Option<Message> {
+fn reply_to(body: &str, now: DateTime<Utc>) -> Option<Message> {
     let value: Value = serde_json::from_str(body).ok()?;
     if value.get("type").and_then(Value::as_str) != Some("ping") {
         return None;
@@ -148,15 +155,15 @@ fn reply_to(body: &str) -> Option<Message> {
     let timestamp = value
         .get("timestamp")
         .cloned()
-        .unwrap_or_else(|| Utc::now().to_rfc3339().into());
+        .unwrap_or_else(|| now.to_rfc3339().into());
     Some(text(&json!({"type": "pong", "timestamp": timestamp})))
 }
 
 /// Tells the client to reload its state; live events resume after `last_event_id`.
-fn force_refresh(last_event_id: u64) -> Message {
+fn force_refresh(last_event_id: u64, now: DateTime<Utc>) -> Message {
     text(&json!({
         "type": "force_refresh",
-        "timestamp": Utc::now().to_rfc3339(),
+        "timestamp": now.to_rfc3339(),
         "last_event_id": last_event_id,
     }))
 }
@@ -168,8 +175,15 @@ fn text(value: &Value) -> Message {
 /// Sends one frame; false when the client is gone, stopped reading, or the server is stopping
 /// (a stuck send must not hold up shutdown).
 async fn send(socket: &mut WebSocket, state: &AppState, message: Message) -> bool {
+    let limit = Duration::from_secs(state.config.realtime.ws_send_timeout_seconds);
     tokio::select! {
-        sent = tokio::time::timeout(SEND_TIMEOUT, socket.send(message)) => matches!(sent, Ok(Ok(()))),
+        sent = tokio::time::timeout(limit, socket.send(message)) => {
+            if sent.is_err() {
+                // Its socket buffers are full: holding more for it would grow without bound.
+                metrics::counter!("ws_slow_clients_dropped_total").increment(1);
+            }
+            matches!(sent, Ok(Ok(())))
+        }
         _ = state.shutdown.cancelled() => {
             close(socket, close_code::AWAY, "server shutting down").await;
             false
