@@ -162,7 +162,52 @@ async fn reconnecting_after_rest_actions_replays_exactly_the_missed_events(engin
     app.stop().await;
 }
 
+async fn a_batch_of_bots_yields_one_overview_update_because_it_is_sent_only_on_change(
+    engine: Engine,
+) {
+    let app = spawn_on(&engine, &[]).await;
+    let (id, token) = user(&app, "rt-batch@example.com").await;
+    let mut sse = Sse::open(&app, &token, None).await;
+    assert_eq!(sse.event().await.event, "connection");
+    let empty = sse.next_named("overview_update").await;
+    assert_eq!(figures(&empty.data).1, 0);
+
+    let batch = json!({"count": 10, "capital_per_bot": 500, "safe_count": 3, "balanced_count": 4,
+        "aggressive_count": 3, "exchange": "binance"});
+    let resp = app.post_auth("/api/bots/batch-create", &token, batch).await;
+    assert_eq!(resp.status(), 200);
+    let (mut created, mut overviews) = (0, Vec::new());
+    while created < 10 || overviews.is_empty() {
+        let frame = sse.frame().await.expect("stream open");
+        match frame.event.as_str() {
+            "bot_created" => created += 1,
+            "overview_update" => overviews.push(figures(&frame.data)),
+            _ => {}
+        }
+    }
+    // Then a marker: any further overview would have to arrive before it.
+    app.state.events.publish(
+        &id,
+        amarktai::events::EventType::Alert,
+        json!({"marker": true}),
+    );
+    loop {
+        let frame = sse.frame().await.expect("stream open");
+        match frame.event.as_str() {
+            "overview_update" => overviews.push(figures(&frame.data)),
+            "alert" => break,
+            _ => {}
+        }
+    }
+    assert_eq!(created, 10);
+    // The batch is committed before its events go out, so every re-read sees all 10 bots and
+    // only the first differs from what the client already has.
+    assert_eq!(overviews, [(10, 10, 5000.0, 0.0)]);
+    app.stop().await;
+}
+
 crate::on_both_engines!(
     a_bot_created_over_rest_reaches_its_owner_on_ws_and_sse_and_nobody_else,
     reconnecting_after_rest_actions_replays_exactly_the_missed_events,
+    a_batch_of_bots_yields_one_overview_update_because_it_is_sent_only_on_change,
 );

@@ -49,6 +49,8 @@ struct Feed {
     counter: u64,
     /// The figures last sent, so `overview_update` goes out only when they change.
     overview: Option<Overview>,
+    /// An event may have moved the overview; re-read it once the burst is through.
+    overview_stale: bool,
     _slot: crate::events::ConnectionGuard,
     _gauge: ClientGauge,
 }
@@ -75,6 +77,7 @@ impl Feed {
             heartbeat,
             counter: 0,
             overview: None,
+            overview_stale: false,
             _slot: admission.slot,
             _gauge: ClientGauge::open("sse_clients"),
         };
@@ -153,16 +156,20 @@ impl Feed {
                 received = self.subscription.recv() => match received {
                     Received::Event(event) => {
                         self.push_event(&event);
-                        if Overview::may_change_after(event.kind) {
-                            self.refresh_overview().await;
-                        }
+                        self.overview_stale |= Overview::may_change_after(event.kind);
                     }
                     Received::Resync => {
                         self.push_force_refresh();
-                        self.refresh_overview().await;
+                        self.overview_stale = true;
                     }
                     Received::Closed => return None,
                 },
+                // Polled only when no event is waiting (`biased`), so events already queued
+                // go out first and a burst usually costs one database read, after it.
+                _ = std::future::ready(()), if self.overview_stale => {
+                    self.overview_stale = false;
+                    self.refresh_overview().await;
+                }
                 _ = self.heartbeat.tick() => {
                     self.counter += 1;
                     let now = self.state.clock.now().to_rfc3339();
