@@ -9,6 +9,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use tokio::sync::broadcast;
 
+use crate::domain::clock::{SharedClock, SystemClock};
+
 mod kind;
 pub use kind::EventType;
 
@@ -181,13 +183,21 @@ impl Drop for ConnectionGuard {
 pub struct EventBus {
     replay_capacity: usize,
     users: RwLock<HashMap<String, Arc<UserChannel>>>,
+    /// Stamps every event (the application clock, so tests that move time see it here too).
+    clock: SharedClock,
 }
 
 impl EventBus {
+    /// A bus on the wall clock.
     pub fn new(replay_capacity: usize) -> Self {
+        Self::with_clock(replay_capacity, Arc::new(SystemClock))
+    }
+
+    pub fn with_clock(replay_capacity: usize, clock: SharedClock) -> Self {
         Self {
             replay_capacity: replay_capacity.max(1),
             users: RwLock::new(HashMap::new()),
+            clock,
         }
     }
 
@@ -201,7 +211,8 @@ impl EventBus {
         let channel = self.channel(user_id);
         let mut log = channel.log.lock().unwrap_or_else(PoisonError::into_inner);
         log.last_id += 1;
-        let event = Arc::new(Event::new(log.last_id, kind, Utc::now(), payload.into()));
+        let now = self.clock.now();
+        let event = Arc::new(Event::new(log.last_id, kind, now, payload.into()));
         if log.replay.len() >= self.replay_capacity {
             log.replay.pop_front();
         }

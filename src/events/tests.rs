@@ -222,3 +222,19 @@ fn connection_slots_are_capped_per_user_and_released_on_drop() {
     drop(first);
     assert!(bus.try_connect("u", 2).is_some());
 }
+
+#[test]
+fn events_are_stamped_by_the_application_clock() {
+    let start = DateTime::parse_from_rfc3339("2026-03-01T12:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let clock = crate::domain::clock::ManualClock::new(start);
+    let bus = EventBus::with_clock(10, Arc::new(clock.clone()));
+    let first = bus.publish("alice", EventType::Alert, json!({}));
+    clock.advance(chrono::Duration::seconds(90));
+    let second = bus.publish("alice", EventType::Alert, json!({}));
+    assert_eq!(first.timestamp, start);
+    assert_eq!(second.timestamp, start + chrono::Duration::seconds(90));
+    let wire: Value = serde_json::from_str(second.json()).unwrap();
+    assert_eq!(wire["timestamp"], "2026-03-01T12:01:30+00:00");
+}
