@@ -103,6 +103,8 @@ pub struct RealtimeConfig {
     pub max_connections_per_user: usize,
     pub ws_heartbeat_seconds: u64,
     pub ws_idle_timeout_seconds: u64,
+    /// A WS send stuck this long means the client stopped reading: it is disconnected.
+    pub ws_send_timeout_seconds: u64,
     pub sse_heartbeat_seconds: u64,
 }
 
@@ -462,6 +464,7 @@ impl Config {
                     1,
                     86_400,
                 )?,
+                ws_send_timeout_seconds: number(lookup, "WS_SEND_TIMEOUT_SECONDS", 10u64, 1, 3600)?,
                 sse_heartbeat_seconds: number(lookup, "SSE_HEARTBEAT_SECONDS", 15u64, 1, 3600)?,
             },
             trading: TradingConfig {

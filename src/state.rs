@@ -49,7 +49,10 @@ impl AppState {
             .build()
             .unwrap_or_default();
         let auth = Arc::new(AuthRuntime::new(&config));
-        let events = Arc::new(EventBus::new(config.realtime.replay_events));
+        let events = Arc::new(EventBus::with_clock(
+            config.realtime.replay_events,
+            clock.clone(),
+        ));
         let ai = crate::ai::AiClient::new(http_client.clone(), &config.outbound);
         let secrets = Arc::new(SecretBox::from_config(&config));
         Self {

@@ -38,9 +38,6 @@ const PLANNED_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/ledger/reconcile"),
     ("GET", "/api/ledger/verify-integrity"),
     ("GET", "/api/ledger/audit-trail"),
-    // SPEC §12 realtime
-    ("GET", "/api/ws"),
-    ("GET", "/api/realtime/events"),
 ];
 
 const HTTP_METHODS: [&str; 8] = [

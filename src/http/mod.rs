@@ -18,6 +18,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod platforms;
 pub mod rate_limit;
+pub mod realtime;
 pub mod system;
 pub mod training;
 
@@ -47,6 +48,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(admin_bots::router())
         .merge(admin_resources::router())
         .merge(admin_stats::router())
+        .merge(realtime::router())
         .merge(bots::router())
         .merge(training::router())
         .merge(platforms::router())
