@@ -6,8 +6,12 @@ mod chat;
 mod dates;
 mod json_doc;
 mod keys;
+mod ledger;
+mod orders;
 mod settings;
 mod tokens;
+mod trades;
+mod trades_write;
 mod users;
 
 use std::sync::Arc;
@@ -65,6 +69,9 @@ pub async fn open(
     if migrate {
         admin.migrate().await?;
     }
+    let ledger = ledger::MongoLedger::new(&db);
+    let orders = orders::MongoOrders::new(&db);
+    let trades = trades::MongoTrades::new(&db, ledger.clone(), orders.clone());
     Ok(Store {
         admin,
         users: Arc::new(users::MongoUsers::new(&db)),
@@ -75,6 +82,9 @@ pub async fn open(
         audit: Arc::new(audit::MongoAudit::new(&db)),
         chat: Arc::new(chat::MongoChat::new(&db)),
         bots: Arc::new(bots::MongoBots::new(&db)),
+        orders: Arc::new(orders),
+        trades: Arc::new(trades),
+        ledger: Arc::new(ledger),
     })
 }
 

@@ -4,8 +4,12 @@ mod audit;
 mod bots;
 mod chat;
 mod keys;
+mod ledger;
+mod orders;
 mod settings;
 mod tokens;
+mod trades;
+mod trades_write;
 mod users;
 
 use std::path::Path;
@@ -55,7 +59,10 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
         alerts: Arc::new(settings::SqliteAlerts { pool: pool.clone() }),
         audit: Arc::new(audit::SqliteAudit { pool: pool.clone() }),
         chat: Arc::new(chat::SqliteChat { pool: pool.clone() }),
-        bots: Arc::new(bots::SqliteBots { pool }),
+        bots: Arc::new(bots::SqliteBots { pool: pool.clone() }),
+        orders: Arc::new(orders::SqliteOrders { pool: pool.clone() }),
+        trades: Arc::new(trades::SqliteTrades { pool: pool.clone() }),
+        ledger: Arc::new(ledger::SqliteLedger { pool }),
     })
 }
 
@@ -137,6 +144,8 @@ pub(crate) fn map_err(err: sqlx::Error) -> StoreError {
 }
 
 pub(crate) use bots::totals_from;
+pub(crate) use ledger::fold_totals;
+pub(crate) use trades::day_start;
 
 pub(crate) fn to_millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
