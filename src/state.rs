@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::AuthRuntime;
 use crate::config::Config;
 use crate::domain::clock::{SharedClock, SystemClock};
+use crate::domain::price::PriceSlot;
 use crate::engine::EngineRegistry;
 use crate::store::Store;
 
@@ -25,6 +26,8 @@ pub struct AppState {
     /// The one outbound HTTP client (exchanges, AI provider).
     pub http_client: reqwest::Client,
     pub auth: Arc<AuthRuntime>,
+    /// Prices for order fills; "no price source configured" until a feed is set.
+    pub prices: Arc<PriceSlot>,
 }
 
 impl AppState {
@@ -51,6 +54,7 @@ impl AppState {
             shutdown: CancellationToken::new(),
             started_at: Instant::now(),
             http_client,
+            prices: Arc::new(PriceSlot::default()),
         }
     }
 }

@@ -48,10 +48,48 @@ impl PriceSource for NoPriceSource {
     }
 }
 
+/// The price source the application uses, replaceable while running (the real feed is plugged
+/// in at boot; tests swap in `FixedPrices`). Starts as [`NoPriceSource`].
+pub struct PriceSlot {
+    inner: RwLock<SharedPriceSource>,
+}
+
+impl Default for PriceSlot {
+    fn default() -> Self {
+        Self {
+            inner: RwLock::new(Arc::new(NoPriceSource)),
+        }
+    }
+}
+
+impl PriceSlot {
+    pub fn set(&self, source: SharedPriceSource) {
+        if let Ok(mut inner) = self.inner.write() {
+            *inner = source;
+        }
+    }
+
+    pub fn current(&self) -> SharedPriceSource {
+        match self.inner.read() {
+            Ok(inner) => inner.clone(),
+            Err(_) => Arc::new(NoPriceSource),
+        }
+    }
+}
+
+#[async_trait]
+impl PriceSource for PriceSlot {
+    async fn price(&self, exchange: &str, symbol: &str) -> Result<Quote, PriceError> {
+        self.current().price(exchange, symbol).await
+    }
+}
+
 /// Prices set by hand, per symbol (any exchange), changeable while running.
+/// Each symbol has a queue of prices: every request takes the next one, and the last one
+/// stays (so `set` gives a constant price and `sequence` a scripted path).
 #[derive(Debug, Default, Clone)]
 pub struct FixedPrices {
-    prices: Arc<RwLock<HashMap<String, f64>>>,
+    prices: Arc<RwLock<HashMap<String, Vec<f64>>>>,
 }
 
 impl FixedPrices {
@@ -61,8 +99,13 @@ impl FixedPrices {
 
     /// Sets (or replaces) the price of `symbol`.
     pub fn set(&self, symbol: &str, price: f64) {
+        self.sequence(symbol, &[price]);
+    }
+
+    /// The next requests for `symbol` get these prices in order; the last one then stays.
+    pub fn sequence(&self, symbol: &str, prices: &[f64]) {
         if let Ok(mut map) = self.prices.write() {
-            map.insert(symbol.to_string(), price);
+            map.insert(symbol.to_string(), prices.to_vec());
         }
     }
 
@@ -75,11 +118,14 @@ impl FixedPrices {
 #[async_trait]
 impl PriceSource for FixedPrices {
     async fn price(&self, exchange: &str, symbol: &str) -> Result<Quote, PriceError> {
-        let price = self
-            .prices
-            .read()
-            .ok()
-            .and_then(|map| map.get(symbol).copied());
+        let price = self.prices.write().ok().and_then(|mut map| {
+            let queue = map.get_mut(symbol)?;
+            if queue.len() > 1 {
+                Some(queue.remove(0))
+            } else {
+                queue.first().copied()
+            }
+        });
         match price {
             Some(price) if price.is_finite() && price > 0.0 => Ok(Quote {
                 price,
@@ -107,11 +153,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_slot_starts_empty_and_takes_a_source() {
+        let slot = PriceSlot::default();
+        assert!(slot.price("luno", "BTC/ZAR").await.is_err());
+        slot.set(Arc::new(FixedPrices::new().with("BTC/ZAR", 5.0)));
+        assert_eq!(slot.price("luno", "BTC/ZAR").await.unwrap().price, 5.0);
+    }
+
+    #[tokio::test]
     async fn fixed_prices_answer_what_was_set_and_nothing_else() {
         let prices = FixedPrices::new().with("BTC/ZAR", 1_000_000.0);
         let quote = prices.price("luno", "BTC/ZAR").await.unwrap();
         assert_eq!((quote.price, quote.source.as_str()), (1_000_000.0, "fixed"));
-        assert!(prices.price("luno", "ETH/ZAR").await.is_err());
+        assert!(prices.price("luno", "SOL/ZAR").await.is_err());
+        prices.sequence("ETH/ZAR", &[10.0, 11.0]);
+        let seen = [
+            prices.price("luno", "ETH/ZAR").await.unwrap().price,
+            prices.price("luno", "ETH/ZAR").await.unwrap().price,
+            prices.price("luno", "ETH/ZAR").await.unwrap().price,
+        ];
+        assert_eq!(seen, [10.0, 11.0, 11.0]);
         prices.set("BTC/ZAR", 0.0);
         assert!(prices.price("luno", "BTC/ZAR").await.is_err(), "0 is no price");
     }
