@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::domain::clock::{SharedClock, SystemClock};
 use crate::domain::price::PriceSlot;
 use crate::engine::EngineRegistry;
+use crate::events::EventBus;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -28,6 +29,10 @@ pub struct AppState {
     pub auth: Arc<AuthRuntime>,
     /// Prices for order fills; "no price source configured" until a feed is set.
     pub prices: Arc<PriceSlot>,
+    /// Realtime event bus (per-user ids, replay ring, fan-out to WS/SSE).
+    pub events: Arc<EventBus>,
+    /// The AI provider client, built once over `http_client`.
+    pub ai: crate::ai::AiClient,
 }
 
 impl AppState {
@@ -44,8 +49,12 @@ impl AppState {
             .build()
             .unwrap_or_default();
         let auth = Arc::new(AuthRuntime::new(&config));
+        let events = Arc::new(EventBus::new(config.realtime.replay_events));
+        let ai = crate::ai::AiClient::new(http_client.clone(), &config.outbound);
         Self {
             auth,
+            events,
+            ai,
             config: Arc::new(config),
             store,
             clock,
