@@ -8,6 +8,7 @@ pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod events;
+pub mod exchange;
 pub mod http;
 pub mod metrics;
 pub mod state;

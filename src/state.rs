@@ -12,6 +12,7 @@ use crate::domain::clock::{SharedClock, SystemClock};
 use crate::domain::price::PriceSlot;
 use crate::engine::EngineRegistry;
 use crate::events::EventBus;
+use crate::exchange::price_feed::TickerFeed;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -27,7 +28,7 @@ pub struct AppState {
     /// The one outbound HTTP client (exchanges, AI provider).
     pub http_client: reqwest::Client,
     pub auth: Arc<AuthRuntime>,
-    /// Prices for order fills; "no price source configured" until a feed is set.
+    /// Prices for order fills: the exchanges' public tickers (tests may swap the source).
     pub prices: Arc<PriceSlot>,
     /// Realtime event bus (per-user ids, replay ring, fan-out to WS/SSE).
     pub events: Arc<EventBus>,
@@ -51,6 +52,7 @@ impl AppState {
         let auth = Arc::new(AuthRuntime::new(&config));
         let events = Arc::new(EventBus::new(config.realtime.replay_events));
         let ai = crate::ai::AiClient::new(http_client.clone(), &config.outbound);
+        let feed = TickerFeed::new(http_client.clone(), &config.outbound, clock.clone());
         Self {
             auth,
             events,
@@ -63,7 +65,7 @@ impl AppState {
             shutdown: CancellationToken::new(),
             started_at: Instant::now(),
             http_client,
-            prices: Arc::new(PriceSlot::default()),
+            prices: Arc::new(PriceSlot::with(Arc::new(feed))),
         }
     }
 }

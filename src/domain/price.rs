@@ -16,6 +16,8 @@ pub struct Quote {
     pub price: f64,
     /// Where the price came from (`luno`, `binance`, `fixed`, ...): shown on fills.
     pub source: String,
+    /// Percent change over the last 24 h when the exchange reports it.
+    pub change_24h: Option<f64>,
     pub timestamp: DateTime<Utc>,
 }
 
@@ -37,6 +39,17 @@ pub trait PriceSource: Send + Sync {
 
 pub type SharedPriceSource = Arc<dyn PriceSource>;
 
+/// The exchange asked first for a symbol when no bot is involved (`/api/prices/live`): the
+/// main ZAR venue for ZAR pairs, the deepest USDT book otherwise. Feeds fall back to the
+/// other venues that list the pair.
+pub fn preferred_exchange(symbol: &str) -> &'static str {
+    if symbol.ends_with("/ZAR") {
+        "luno"
+    } else {
+        "binance"
+    }
+}
+
 /// The default until a real feed is configured: every request fails, so orders refuse to fill.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NoPriceSource;
@@ -56,13 +69,17 @@ pub struct PriceSlot {
 
 impl Default for PriceSlot {
     fn default() -> Self {
-        Self {
-            inner: RwLock::new(Arc::new(NoPriceSource)),
-        }
+        Self::with(Arc::new(NoPriceSource))
     }
 }
 
 impl PriceSlot {
+    pub fn with(source: SharedPriceSource) -> Self {
+        Self {
+            inner: RwLock::new(source),
+        }
+    }
+
     pub fn set(&self, source: SharedPriceSource) {
         if let Ok(mut inner) = self.inner.write() {
             *inner = source;
@@ -130,6 +147,7 @@ impl PriceSource for FixedPrices {
             Some(price) if price.is_finite() && price > 0.0 => Ok(Quote {
                 price,
                 source: "fixed".to_string(),
+                change_24h: None,
                 timestamp: Utc::now(),
             }),
             _ => Err(PriceError::Unavailable {
@@ -174,6 +192,9 @@ mod tests {
         ];
         assert_eq!(seen, [10.0, 11.0, 11.0]);
         prices.set("BTC/ZAR", 0.0);
-        assert!(prices.price("luno", "BTC/ZAR").await.is_err(), "0 is no price");
+        assert!(
+            prices.price("luno", "BTC/ZAR").await.is_err(),
+            "0 is no price"
+        );
     }
 }

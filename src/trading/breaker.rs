@@ -11,8 +11,12 @@ use crate::domain::bot::{Bot, BotStatus};
 use crate::domain::circuit_breaker::{self, BreakerInput};
 use crate::domain::gates::utc_day_start;
 use crate::domain::settings::Alert;
+use crate::events::EventType;
+use crate::http::bots::ops::emit;
 use crate::state::AppState;
 use crate::store::StoreResult;
+use crate::trading::publish_status_change;
+use serde_json::json;
 
 /// `pause_reason` prefix of a breaker pause; reset only resumes bots paused this way.
 pub const PAUSE_PREFIX: &str = "Circuit breaker: ";
@@ -22,7 +26,11 @@ fn later(a: DateTime<Utc>, b: Option<DateTime<Utc>>) -> DateTime<Utc> {
 }
 
 /// The breaker's numbers for one bot, from its stored figures and its trades and orders.
-pub async fn input_for(state: &AppState, bot: &Bot, now: DateTime<Utc>) -> StoreResult<BreakerInput> {
+pub async fn input_for(
+    state: &AppState,
+    bot: &Bot,
+    now: DateTime<Utc>,
+) -> StoreResult<BreakerInput> {
     let store = &state.store;
     let cfg = &state.config.trading;
     let day_since = later(utc_day_start(now), bot.breaker_reset_at);
@@ -32,7 +40,12 @@ pub async fn input_for(state: &AppState, bot: &Bot, now: DateTime<Utc>) -> Store
         .await?;
     let consecutive_losses = store
         .trades
-        .consecutive_losses(&bot.user_id, &bot.id, bot.breaker_reset_at, cfg.max_consecutive_losses)
+        .consecutive_losses(
+            &bot.user_id,
+            &bot.id,
+            bot.breaker_reset_at,
+            cfg.max_consecutive_losses,
+        )
         .await?;
     let error_since = later(now - Duration::hours(1), bot.breaker_reset_at);
     let errors_last_hour = store
@@ -54,15 +67,28 @@ pub async fn trip(state: &AppState, user_id: &str, bot_id: &str, reason: &str) -
     let now = state.clock.now();
     // Re-read just before saving so trades booked meanwhile are not overwritten.
     if let Some(mut bot) = state.store.bots.find(user_id, bot_id).await? {
-        if bot.status == BotStatus::Active {
+        let from = bot.status;
+        // Only a running bot is paused: a bay bot keeps its bay status (resetting must not
+        // promote it), and the gate refuses its orders while the breaker condition holds.
+        if from == BotStatus::Active {
             bot.status = BotStatus::Paused;
             bot.pause_reason = Some(format!("{PAUSE_PREFIX}{reason}"));
             bot.updated_at = now;
-            state.store.bots.save(&bot).await?;
+            if state.store.bots.save(&bot).await? {
+                publish_status_change(state, &bot, from, &format!("circuit breaker: {reason}"));
+            }
         }
         let message = format!("Bot {} paused by the circuit breaker: {reason}", bot.name);
-        let alert = Alert::new(user_id, Some(bot_id), "circuit_breaker", "critical", &message, now);
+        let alert = Alert::new(
+            user_id,
+            Some(bot_id),
+            "circuit_breaker",
+            "critical",
+            &message,
+            now,
+        );
         state.store.alerts.insert(&alert).await?;
+        emit(state, user_id, EventType::Alert, json!({"alert": alert}));
         tracing::warn!(bot_id, reason, "circuit breaker tripped");
     }
     Ok(())
@@ -151,7 +177,9 @@ pub async fn reset(
     };
     let mut reset = Vec::new();
     for mut bot in targets {
-        if is_tripped(&bot) {
+        let from = bot.status;
+        let was_tripped = is_tripped(&bot);
+        if was_tripped {
             bot.status = BotStatus::Active;
             bot.pause_reason = None;
             bot.started_at = Some(now);
@@ -160,6 +188,9 @@ pub async fn reset(
         bot.peak_capital = bot.current_capital;
         bot.updated_at = now;
         if state.store.bots.save(&bot).await? {
+            if was_tripped {
+                publish_status_change(state, &bot, from, "circuit breaker reset");
+            }
             reset.push(bot.id);
         }
     }

@@ -2,9 +2,8 @@
 //! four gates, fill on paper, and store the outcome. Every valid submission for one of the
 //! caller's bots leaves exactly one order record, filled or rejected.
 //!
-//! Paper fills price the entry at the feed and the exit at the feed price after the holding
-//! period. A manual order has no holding period, so its exit is the feed price read right after
-//! the entry (with a constant price a manual round trip costs exactly fees and slippage).
+//! Entry point for HTTP and engines alike: [`submit`] (manual orders) and [`submit_with`]
+//! (engine orders, with a holding period). Paper pricing lives in `paper.rs`.
 
 use std::time::Duration;
 
@@ -12,23 +11,43 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::bot::{Bot, BotStatus, TradingMode};
 use crate::domain::fees::default_fees;
-use crate::domain::fill::{simulate_round_trip, SlippageModel};
 use crate::domain::gates::{burst_window_start, run_gates, utc_day_start, GateInputs, GateName};
 use crate::domain::order_record::{OrderRecord, OrderStatus, STAGE_BOT_STATE, STAGE_EXECUTION};
-use crate::domain::orders::{quote_currency, validate_order, OrderRequest, OrderType, Side, ValidOrder};
-use crate::domain::price::PriceSource;
-use crate::domain::trade::Trade;
+use crate::domain::orders::{validate_order, OrderRequest, ValidOrder};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::trades::{FillWrite, LimitScope};
 use crate::store::StoreError;
-use crate::trading::{breaker, publish_trade_events};
+use crate::trading::{breaker, paper, publish_trade_events};
 
 /// How long a submit that lost the race for its key waits for the winner's outcome.
 const KEY_WAIT: Duration = Duration::from_secs(5);
 
-/// Runs the pipeline for `user_id`; the record returned is new or the stored one for the key.
+/// How an order is executed beyond what the request says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SubmitOptions {
+    /// Paper only: hold the position this long and exit at the feed price then (engine
+    /// orders). `None` enters and exits at one quote (manual orders).
+    pub holding_period: Option<Duration>,
+}
+
+/// Runs the pipeline for `user_id` (a manual order: no holding period).
+///
+/// `Err` only for a request that is not a valid submission (422), a bot that is not the
+/// caller's (404) or a storage failure; every other outcome, filled or rejected, is the stored
+/// [`OrderRecord`] (`record.response()` is the HTTP answer). A repeated idempotency key answers
+/// the stored record of the first submission.
 pub async fn submit(state: &AppState, user_id: &str, req: &OrderRequest) -> AppResult<OrderRecord> {
+    submit_with(state, user_id, req, SubmitOptions::default()).await
+}
+
+/// [`submit`] with execution options; what the trading scheduler calls for engine orders.
+pub async fn submit_with(
+    state: &AppState,
+    user_id: &str,
+    req: &OrderRequest,
+    options: SubmitOptions,
+) -> AppResult<OrderRecord> {
     let order = validate_order(req)?;
     let bot = state
         .store
@@ -51,25 +70,35 @@ pub async fn submit(state: &AppState, user_id: &str, req: &OrderRequest) -> AppR
         Err(StoreError::Duplicate(_)) => return wait_for_key(state, user_id, &key).await,
         Err(e) => return Err(e.into()),
     }
-    match decide(state, &bot, &order, &mut record, now).await {
-        Ok(Some(fill)) => {
-            let updated = state.store.trades.record_fill(&fill).await?;
-            publish_trade_events(state, &fill.trade, &updated);
-            Ok(fill.order)
-        }
+    match decide(state, &bot, &order, &mut record, now, options).await {
+        Ok(Some(fill)) => match state.store.trades.record_fill(&fill).await {
+            Ok(updated) => {
+                publish_trade_events(state, &fill.trade, &updated).await;
+                Ok(fill.order)
+            }
+            Err(err) => Err(close_unfilled(state, &mut record, err.into()).await),
+        },
         Ok(None) => {
             record.updated_at = state.clock.now();
             state.store.orders.finish(&record).await?;
             Ok(record)
         }
-        Err(err) => {
-            // Nothing was filled: close the record so the key answers instead of hanging.
-            record.reject(STAGE_EXECUTION, "internal error; the order was not filled");
-            record.updated_at = state.clock.now();
-            let _ = state.store.orders.finish(&record).await;
-            Err(err)
-        }
+        Err(err) => Err(close_unfilled(state, &mut record, err).await),
     }
+}
+
+/// Nothing was filled: close the record so the key answers instead of hanging, and pass the
+/// error on.
+async fn close_unfilled(state: &AppState, record: &mut OrderRecord, err: AppError) -> AppError {
+    record.status = OrderStatus::Pending;
+    record.fill = None;
+    record.trade_id = None;
+    record.reject(STAGE_EXECUTION, "internal error; the order was not filled");
+    record.updated_at = state.clock.now();
+    if let Err(e) = state.store.orders.finish(record).await {
+        tracing::warn!(order_id = %record.id, error = %e, "could not close an unfilled order");
+    }
+    err
 }
 
 /// Another submit holds the key: answer with its record once it has an outcome.
@@ -86,13 +115,23 @@ async fn wait_for_key(state: &AppState, user_id: &str, key: &str) -> AppResult<O
 }
 
 /// Why the bot may not trade now (before any gate), if it may not.
-async fn bot_state_refusal(state: &AppState, bot: &Bot, now: DateTime<Utc>) -> AppResult<Option<String>> {
+async fn bot_state_refusal(
+    state: &AppState,
+    bot: &Bot,
+    now: DateTime<Utc>,
+) -> AppResult<Option<String>> {
     let settings = state.store.settings.get(&bot.user_id, now).await?;
     if settings.emergency_stop {
-        return Ok(Some("emergency stop is active: trading is halted for this account".into()));
+        return Ok(Some(
+            "emergency stop is active: trading is halted for this account".into(),
+        ));
     }
     let why = |what: &str| {
-        let detail = bot.pause_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+        let detail = bot
+            .pause_reason
+            .as_deref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
         Some(format!("bot is {what}{detail}; it cannot trade"))
     };
     Ok(match bot.status {
@@ -116,6 +155,7 @@ async fn decide(
     order: &ValidOrder,
     record: &mut OrderRecord,
     now: DateTime<Utc>,
+    options: SubmitOptions,
 ) -> AppResult<Option<FillWrite>> {
     if let Some(reason) = bot_state_refusal(state, bot, now).await? {
         record.gates_passed = vec![GateName::Idempotency.as_str().to_string()];
@@ -144,7 +184,10 @@ async fn decide(
     let outcome = run_gates(&inputs, &state.config.trading);
     record.apply_gates(&outcome);
     if outcome.gate_failed == Some(GateName::CircuitBreaker) {
-        let reason = outcome.rejection_reason.as_deref().unwrap_or("circuit breaker");
+        let reason = outcome
+            .rejection_reason
+            .as_deref()
+            .unwrap_or("circuit breaker");
         let reason = reason.strip_prefix("circuit breaker: ").unwrap_or(reason);
         breaker::trip(state, &bot.user_id, &bot.id, reason).await?;
     }
@@ -161,69 +204,5 @@ async fn decide(
         record.reject(STAGE_EXECUTION, reason);
         return Ok(None);
     }
-    paper_fill(state, bot, order, record, fees).await
-}
-
-async fn paper_fill(
-    state: &AppState,
-    bot: &Bot,
-    order: &ValidOrder,
-    record: &mut OrderRecord,
-    fees: crate::domain::fees::ExchangeFees,
-) -> AppResult<Option<FillWrite>> {
-    let exchange = bot.exchange.as_str();
-    let prices = state.prices.as_ref();
-    let (entry, exit) = match prices.price(exchange, order.symbol).await {
-        Ok(entry) => match prices.price(exchange, order.symbol).await {
-            Ok(exit) => (entry, exit),
-            Err(e) => return refuse(record, &format!("no exit price: {e}")),
-        },
-        Err(e) => return refuse(record, &format!("no price: {e}")),
-    };
-    if order.order_type == OrderType::Limit {
-        let limit = order.price.unwrap_or(0.0);
-        let reached = match order.side {
-            Side::Buy => entry.price <= limit,
-            Side::Sell => entry.price >= limit,
-        };
-        if !reached {
-            return refuse(record, &format!("limit price {limit} not reached (market {})", entry.price));
-        }
-    }
-    let notional = order.amount * entry.price;
-    if notional > bot.current_capital {
-        return refuse(
-            record,
-            &format!("order notional {notional:.2} exceeds the bot's capital {:.2}", bot.current_capital),
-        );
-    }
-    let slippage = SlippageModel::for_quote(quote_currency(order.symbol).unwrap_or(""));
-    let fill = match simulate_round_trip(order.side, order.amount, entry.price, exit.price, &fees, &slippage) {
-        Ok(fill) => fill,
-        Err(e) => return refuse(record, &format!("cannot fill: {e}")),
-    };
-    let now = state.clock.now();
-    let mut trade = Trade::from_fill(bot, order.symbol, &fill, &record.id, now);
-    trade.trading_mode = TradingMode::Paper;
-    let mut details = serde_json::to_value(fill).unwrap_or_default();
-    if let Some(obj) = details.as_object_mut() {
-        obj.insert("trade_id".into(), trade.id.clone().into());
-        obj.insert("mode".into(), "paper".into());
-        obj.insert("price_source".into(), entry.source.clone().into());
-        obj.insert("entry_feed_price".into(), entry.price.into());
-        obj.insert("exit_feed_price".into(), exit.price.into());
-    }
-    record.status = OrderStatus::Filled;
-    record.fill = Some(details);
-    record.trade_id = Some(trade.id.clone());
-    record.updated_at = now;
-    Ok(Some(FillWrite {
-        trade,
-        order: record.clone(),
-    }))
-}
-
-fn refuse(record: &mut OrderRecord, reason: &str) -> AppResult<Option<FillWrite>> {
-    record.reject(STAGE_EXECUTION, reason);
-    Ok(None)
+    paper::fill(state, bot, order, record, fees, options.holding_period).await
 }
