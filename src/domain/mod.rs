@@ -20,6 +20,7 @@ pub mod periods;
 pub mod portfolio;
 pub mod price;
 pub mod quarantine;
+pub mod reconcile;
 pub mod settings;
 pub mod status_machine;
 pub mod trade;

@@ -9,8 +9,11 @@ pub mod chat;
 pub mod chat_conversations;
 pub mod context;
 pub mod health;
+pub mod ledger;
 pub mod middleware;
+pub mod orders;
 pub mod platforms;
+pub mod prices;
 pub mod rate_limit;
 pub mod system;
 pub mod training;
@@ -44,6 +47,9 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(system::router())
         .merge(alerts::router())
         .merge(chat::router())
+        .merge(orders::router())
+        .merge(ledger::router())
+        .merge(prices::router())
         .merge(extra)
         .fallback(middleware::not_found);
 

@@ -2,6 +2,7 @@
 //! rules in `domain/`, over the repositories in `store/`, announcing results on the event bus.
 
 pub mod breaker;
+pub mod limits;
 pub mod orders;
 pub mod paper;
 
