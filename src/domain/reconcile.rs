@@ -80,7 +80,11 @@ mod tests {
         let mut drifted = paper_bot();
         drifted.id = "b".into();
         drifted.current_capital = 1100.0;
-        let fills = BTreeMap::from([("a".to_string(), 12.5), ("b".to_string(), -3.0), ("gone".to_string(), 4.0)]);
+        let fills = BTreeMap::from([
+            ("a".to_string(), 12.5),
+            ("b".to_string(), -3.0),
+            ("gone".to_string(), 4.0),
+        ]);
         let r = reconcile(&[good, drifted], &fills);
         assert!(!r.reconciled);
         assert_eq!(r.mismatched, 1);

@@ -61,7 +61,12 @@ fn parse_kind(raw: &str) -> AppResult<LedgerKind> {
         "funding" => LedgerKind::Funding,
         "fee" => LedgerKind::Fee,
         "adjustment" => LedgerKind::Adjustment,
-        _ => return Err(AppError::field("kind", "kind must be fill, funding, fee or adjustment")),
+        _ => {
+            return Err(AppError::field(
+                "kind",
+                "kind must be fill, funding, fee or adjustment",
+            ))
+        }
     })
 }
 
@@ -72,7 +77,9 @@ async fn fills(
 ) -> AppResult<Json<Value>> {
     let filter = q.filter(Some(LedgerKind::Fill))?;
     let entries = state.store.ledger.list(user.id(), &filter).await?;
-    Ok(Json(json!({"fills": entries, "count": entries.len(), "limit": filter.limit})))
+    Ok(Json(
+        json!({"fills": entries, "count": entries.len(), "limit": filter.limit}),
+    ))
 }
 
 async fn events(
@@ -82,7 +89,9 @@ async fn events(
 ) -> AppResult<Json<Value>> {
     let filter = q.filter(None)?;
     let entries = state.store.ledger.list(user.id(), &filter).await?;
-    Ok(Json(json!({"events": entries, "count": entries.len(), "limit": filter.limit})))
+    Ok(Json(
+        json!({"events": entries, "count": entries.len(), "limit": filter.limit}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -100,7 +109,10 @@ async fn funding(
 ) -> AppResult<Json<Value>> {
     let mut errors = Vec::new();
     if !body.amount.is_finite() || body.amount == 0.0 || body.amount.abs() > MAX_FUNDING {
-        errors.push(FieldError::new("amount", "amount must be a non-zero number of at most 1000000000"));
+        errors.push(FieldError::new(
+            "amount",
+            "amount must be a non-zero number of at most 1000000000",
+        ));
     }
     let currency = body
         .currency
@@ -108,11 +120,17 @@ async fn funding(
         .map(|c| c.trim().to_ascii_uppercase())
         .unwrap_or_else(|| user.user.currency.clone());
     if !(3..=5).contains(&currency.len()) || !currency.chars().all(|c| c.is_ascii_uppercase()) {
-        errors.push(FieldError::new("currency", "currency must be a 3-5 letter code such as ZAR"));
+        errors.push(FieldError::new(
+            "currency",
+            "currency must be a 3-5 letter code such as ZAR",
+        ));
     }
     let description = body.description.unwrap_or_default().trim().to_string();
     if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        errors.push(FieldError::new("description", "description must be at most 500 characters"));
+        errors.push(FieldError::new(
+            "description",
+            "description must be at most 500 characters",
+        ));
     }
     if !errors.is_empty() {
         return Err(AppError::validation(errors));

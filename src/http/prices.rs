@@ -18,11 +18,19 @@ pub fn router() -> Router<AppState> {
 
 /// `{"BTC/ZAR": {price, change_24h, source, timestamp}, ...}`. A pair no exchange answered
 /// for is left out (never a made-up price).
-async fn live(State(state): State<AppState>, CurrentUser(_user): CurrentUser) -> AppResult<Json<Value>> {
+async fn live(
+    State(state): State<AppState>,
+    CurrentUser(_user): CurrentUser,
+) -> AppResult<Json<Value>> {
     let prices = state.prices.clone();
     let quotes = join_all(KNOWN_SYMBOLS.iter().map(|symbol| {
         let prices = prices.clone();
-        async move { (symbol, prices.price(preferred_exchange(symbol), symbol).await) }
+        async move {
+            (
+                symbol,
+                prices.price(preferred_exchange(symbol), symbol).await,
+            )
+        }
     }))
     .await;
     let mut out = Map::new();

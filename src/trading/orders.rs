@@ -61,6 +61,10 @@ pub async fn submit_with(
         None => uuid::Uuid::new_v4().to_string(),
     };
     if let Some(stored) = state.store.orders.find_by_key(user_id, &key).await? {
+        if stored.status == OrderStatus::Pending {
+            // The first submit with this key is still running: answer with its outcome.
+            return wait_for_key(state, user_id, &key).await;
+        }
         return Ok(stored);
     }
     let now = state.clock.now();
