@@ -678,6 +678,27 @@ async fn live_prices_name_their_source_and_fall_back(engine: Engine) {
     assert_eq!(filled["fill"]["price_source"], "valr", "{filled}");
 }
 
+/// With `PRICE_CACHE_SECONDS` a quote is reused: the exchange is asked once per pair.
+#[tokio::test]
+async fn the_price_cache_reuses_a_fresh_quote() {
+    let (app, fake) =
+        spawn_trading_with(&Engine::Sqlite, |c| c.set("PRICE_CACHE_SECONDS", "60")).await;
+    let token = app.token_for("cache@example.com").await;
+    fake.set("XBTZAR", &[1_000_000.0, 2_000_000.0]);
+    let first = get_json(&app, "/api/prices/live", &token).await;
+    let second = get_json(&app, "/api/prices/live", &token).await;
+    assert_eq!(first["BTC/ZAR"]["price"], 1_000_000.0);
+    assert_eq!(second["BTC/ZAR"], first["BTC/ZAR"], "served from the cache");
+    let luno_hits = fake
+        .hits
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|h| *h == "luno:XBTZAR")
+        .count();
+    assert_eq!(luno_hits, 1);
+}
+
 on_both_engines!(
     a_manual_paper_session_books_hand_computed_fees_slippage_and_pnl,
     an_engine_order_books_the_real_price_move_over_its_holding_period,
