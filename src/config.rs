@@ -94,6 +94,8 @@ pub struct OutboundConfig {
     pub openai_model: String,
     pub ai_timeout_seconds: u64,
     pub exchange_timeout_seconds: u64,
+    /// How long a public ticker price is reused before the exchange is asked again (0 = never).
+    pub price_cache_seconds: u64,
 }
 
 /// Realtime delivery knobs (SPEC §12).
@@ -446,6 +448,7 @@ impl Config {
                     1,
                     120,
                 )?,
+                price_cache_seconds: number(lookup, "PRICE_CACHE_SECONDS", 5u64, 0, 3600)?,
             },
             realtime: RealtimeConfig {
                 replay_events: number(lookup, "REALTIME_REPLAY_EVENTS", 500usize, 1, 100_000)?,

@@ -14,6 +14,7 @@ pub mod http;
 pub mod metrics;
 pub mod state;
 pub mod store;
+pub mod trading;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -10,8 +10,10 @@ use crate::auth::AuthRuntime;
 use crate::config::Config;
 use crate::crypto::SecretBox;
 use crate::domain::clock::{SharedClock, SystemClock};
+use crate::domain::price::PriceSlot;
 use crate::engine::EngineRegistry;
 use crate::events::EventBus;
+use crate::exchange::price_feed::TickerFeed;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -27,6 +29,8 @@ pub struct AppState {
     /// The one outbound HTTP client (exchanges, AI provider).
     pub http_client: reqwest::Client,
     pub auth: Arc<AuthRuntime>,
+    /// Prices for order fills: the exchanges' public tickers (tests may swap the source).
+    pub prices: Arc<PriceSlot>,
     /// Realtime event bus (per-user ids, replay ring, fan-out to WS/SSE).
     pub events: Arc<EventBus>,
     /// The AI provider client, built once over `http_client`.
@@ -55,6 +59,7 @@ impl AppState {
         ));
         let ai = crate::ai::AiClient::new(http_client.clone(), &config.outbound);
         let secrets = Arc::new(SecretBox::from_config(&config));
+        let feed = TickerFeed::new(http_client.clone(), &config.outbound, clock.clone());
         Self {
             secrets,
             auth,
@@ -68,6 +73,7 @@ impl AppState {
             shutdown: CancellationToken::new(),
             started_at: Instant::now(),
             http_client,
+            prices: Arc::new(PriceSlot::with(Arc::new(feed))),
         }
     }
 }

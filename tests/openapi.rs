@@ -24,20 +24,6 @@ const PLANNED_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/analytics/equity"),
     ("GET", "/api/analytics/drawdown"),
     ("GET", "/api/analytics/win_rate"),
-    ("GET", "/api/prices/live"),
-    // SPEC §8 orders, limits, ledger
-    ("POST", "/api/orders/submit"),
-    ("GET", "/api/orders/pending"),
-    ("GET", "/api/orders/{id}/status"),
-    ("GET", "/api/limits/status"),
-    ("GET", "/api/circuit-breaker/status"),
-    ("POST", "/api/circuit-breaker/reset"),
-    ("GET", "/api/ledger/fills"),
-    ("GET", "/api/ledger/events"),
-    ("POST", "/api/ledger/funding"),
-    ("GET", "/api/ledger/reconcile"),
-    ("GET", "/api/ledger/verify-integrity"),
-    ("GET", "/api/ledger/audit-trail"),
 ];
 
 const HTTP_METHODS: [&str; 8] = [

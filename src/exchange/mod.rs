@@ -1,5 +1,5 @@
 //! Exchange and AI-provider clients: provider catalogue, key tests with each exchange's real
-//! request signing, and public tickers. Base URLs come from `OutboundConfig`, so tests point
+//! request signing, public tickers and the price feed for fills. Base URLs come from `OutboundConfig`, so tests point
 //! them at a local fake.
 
 mod binance;
@@ -8,6 +8,7 @@ mod kucoin;
 mod luno;
 mod openai;
 mod ovex;
+pub mod price_feed;
 mod provider;
 pub mod signing;
 pub mod ticker;

@@ -14,9 +14,12 @@ pub mod chat_conversations;
 pub mod context;
 pub mod health;
 pub mod keys;
+pub mod ledger;
 pub mod middleware;
 pub mod openapi;
+pub mod orders;
 pub mod platforms;
+pub mod prices;
 pub mod rate_limit;
 pub mod realtime;
 pub mod system;
@@ -57,6 +60,9 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(chat::router())
         .merge(keys::router())
         .merge(openapi::router())
+        .merge(orders::router())
+        .merge(ledger::router())
+        .merge(prices::router())
         .merge(extra)
         .fallback(middleware::not_found);
 

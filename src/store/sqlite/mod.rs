@@ -4,9 +4,13 @@ mod audit;
 mod bots;
 mod chat;
 mod keys;
+mod ledger;
+mod orders;
 mod platform;
 mod settings;
 mod tokens;
+mod trades;
+mod trades_write;
 mod users;
 
 use std::path::Path;
@@ -61,7 +65,10 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
         audit: Arc::new(audit::SqliteAudit { pool: pool.clone() }),
         chat: Arc::new(chat::SqliteChat { pool: pool.clone() }),
         bots: Arc::new(bots::SqliteBots { pool: pool.clone() }),
-        platform: Arc::new(platform::SqlitePlatform { pool }),
+        platform: Arc::new(platform::SqlitePlatform { pool: pool.clone() }),
+        orders: Arc::new(orders::SqliteOrders { pool: pool.clone() }),
+        trades: Arc::new(trades::SqliteTrades { pool: pool.clone() }),
+        ledger: Arc::new(ledger::SqliteLedger { pool }),
     })
 }
 
@@ -143,6 +150,8 @@ pub(crate) fn map_err(err: sqlx::Error) -> StoreError {
 }
 
 pub(crate) use bots::totals_from;
+pub(crate) use ledger::fold_totals;
+pub(crate) use trades::day_start;
 
 pub(crate) fn to_millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
