@@ -7,6 +7,7 @@ pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod metrics;
 pub mod state;

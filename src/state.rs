@@ -10,6 +10,7 @@ use crate::auth::AuthRuntime;
 use crate::config::Config;
 use crate::domain::clock::{SharedClock, SystemClock};
 use crate::engine::EngineRegistry;
+use crate::events::EventBus;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -25,6 +26,10 @@ pub struct AppState {
     /// The one outbound HTTP client (exchanges, AI provider).
     pub http_client: reqwest::Client,
     pub auth: Arc<AuthRuntime>,
+    /// Realtime event bus (per-user ids, replay ring, fan-out to WS/SSE).
+    pub events: Arc<EventBus>,
+    /// The AI provider client, built once over `http_client`.
+    pub ai: crate::ai::AiClient,
 }
 
 impl AppState {
@@ -41,8 +46,12 @@ impl AppState {
             .build()
             .unwrap_or_default();
         let auth = Arc::new(AuthRuntime::new(&config));
+        let events = Arc::new(EventBus::new(config.realtime.replay_events));
+        let ai = crate::ai::AiClient::new(http_client.clone(), &config.outbound);
         Self {
             auth,
+            events,
+            ai,
             config: Arc::new(config),
             store,
             clock,

@@ -4,6 +4,7 @@ mod client;
 mod parse;
 pub mod prompt;
 mod replies;
+pub mod service;
 
 use serde::{Deserialize, Serialize};
 

@@ -65,6 +65,9 @@ pub struct Bot {
     /// When the circuit breaker was last reset; losses and errors before it no longer count.
     #[serde(default)]
     pub breaker_reset_at: Option<DateTime<Utc>>,
+    /// Profit booked since UTC midnight of `last_trade_at`'s day (see `profit_today_at`).
+    #[serde(default)]
+    pub daily_profit: f64,
 }
 
 fn empty_object() -> serde_json::Value {
@@ -114,6 +117,7 @@ impl Bot {
             params: new.risk_mode.default_params(),
             last_trade_id: None,
             breaker_reset_at: None,
+            daily_profit: 0.0,
         }
     }
 
@@ -136,8 +140,25 @@ impl Bot {
         }
     }
 
+    /// Profit made on `now`'s UTC day (0 when the bot has not traded today).
+    pub fn profit_today_at(&self, now: DateTime<Utc>) -> f64 {
+        match self.last_trade_at {
+            Some(t) if t.date_naive() == now.date_naive() => self.daily_profit,
+            _ => 0.0,
+        }
+    }
+
     /// Books one closed trade: capital, counters, win rate, peak and drawdown.
     pub fn record_trade(&mut self, profit_loss: f64, now: DateTime<Utc>) {
+        // A new UTC day starts the per-day counters afresh.
+        if self
+            .last_trade_at
+            .is_none_or(|t| t.date_naive() != now.date_naive())
+        {
+            self.daily_trade_count = 0;
+            self.daily_profit = 0.0;
+        }
+        self.daily_profit += profit_loss;
         self.current_capital += profit_loss;
         self.total_profit += profit_loss;
         self.trades_count += 1;

@@ -40,7 +40,9 @@ pub async fn audit(
     details: Value,
 ) -> AppResult<()> {
     let entry = AuditEntry {
-        id: uuid::Uuid::new_v4().to_string(),
+        // v7 ids sort by creation time (monotonic within the process), so two entries
+        // written in the same millisecond still list newest first.
+        id: uuid::Uuid::now_v7().to_string(),
         admin_id: admin_id.to_string(),
         action: action.to_string(),
         target_type: target.map(|(kind, _)| kind.to_string()),
@@ -355,7 +357,6 @@ async fn delete_user(
         state.store.users.count_active_admins().await?,
     )?;
     let removed = state.store.delete_user_cascade(&id).await?;
-    let removed = crate::http::admin_counts::with_owned_data_removed(&state, &id, removed).await?;
     audit(
         &state,
         admin.id(),

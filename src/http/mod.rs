@@ -2,11 +2,18 @@
 
 pub mod admin;
 pub mod admin_counts;
+pub mod alerts;
 pub mod auth;
+pub mod bots;
+pub mod chat;
+pub mod chat_conversations;
 pub mod context;
 pub mod health;
 pub mod middleware;
+pub mod platforms;
 pub mod rate_limit;
+pub mod system;
+pub mod training;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue, Method};
@@ -31,6 +38,12 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(health::router())
         .merge(auth::router())
         .merge(admin::router())
+        .merge(bots::router())
+        .merge(training::router())
+        .merge(platforms::router())
+        .merge(system::router())
+        .merge(alerts::router())
+        .merge(chat::router())
         .merge(extra)
         .fallback(middleware::not_found);
 

@@ -112,13 +112,36 @@ impl TestApp {
 
     /// Starts the server; returns once the socket is bound (no sleeps needed).
     pub async fn spawn_with(config: TestConfig, extra: Router<AppState>) -> Self {
+        Self::spawn_full(config, extra, None).await
+    }
+
+    /// Like `spawn_with`, with a clock the test can move (`ManualClock::advance`).
+    pub async fn spawn_with_clock(
+        config: TestConfig,
+        clock: amarktai::domain::clock::ManualClock,
+    ) -> Self {
+        Self::spawn_full(config, Router::new(), Some(std::sync::Arc::new(clock))).await
+    }
+
+    async fn spawn_full(
+        config: TestConfig,
+        extra: Router<AppState>,
+        clock: Option<amarktai::domain::clock::SharedClock>,
+    ) -> Self {
         if std::env::var("TEST_LOG").is_ok() {
             let _ = tracing_subscriber::fmt()
                 .with_env_filter("info")
                 .with_test_writer()
                 .try_init();
         }
-        let state = amarktai::build_state(config.config()).await.expect("state");
+        let state = match clock {
+            None => amarktai::build_state(config.config()).await.expect("state"),
+            Some(clock) => {
+                let cfg = config.config();
+                let store = amarktai::store::connect(&cfg).await.expect("store");
+                AppState::with_clock(cfg, store, clock)
+            }
+        };
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let app = amarktai::build_router_with(state.clone(), extra);

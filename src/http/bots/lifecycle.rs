@@ -1,0 +1,183 @@
+//! Bot lifecycle routes: start/stop/pause/resume (driven by the status machine), evolve,
+//! and paper->live promotion eligibility.
+
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::ops::{self, bot_json, emit, load_bot};
+use crate::auth::CurrentUser;
+use crate::domain::bot::TradingMode;
+use crate::domain::status_machine::{self, BotAction};
+use crate::domain::{evolve, training};
+use crate::error::{parse_optional_json, AppError, AppResult};
+use crate::events::EventType;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/bots/{id}/start", post(start))
+        .route("/api/bots/{id}/stop", post(stop))
+        .route("/api/bots/{id}/pause", post(pause))
+        .route("/api/bots/{id}/resume", post(resume))
+        .route("/api/bots/evolve", post(evolve_bots))
+        .route("/api/bots/eligible-for-promotion", get(eligible))
+}
+
+#[derive(Deserialize, Default)]
+struct ReasonBody {
+    reason: Option<String>,
+}
+
+/// Runs one action through the status machine. A refused transition is a 200 with
+/// `success:false` (the dashboard expects that), and nothing is written.
+async fn act(
+    state: &AppState,
+    user_id: &str,
+    id: &str,
+    action: BotAction,
+    body: &[u8],
+) -> AppResult<Json<Value>> {
+    let body: ReasonBody = parse_optional_json(body)?;
+    let reason = body
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(|r| r.chars().take(200).collect::<String>());
+    let mut bot = load_bot(state, user_id, id).await?;
+    let now = state.clock.now();
+    let ctx = ops::transition_context(state, user_id, now).await?;
+    let next = match status_machine::transition(&bot, action, ctx) {
+        Ok(next) => next,
+        Err(refusal) => {
+            let mut answer =
+                json!({"success": false, "message": refusal.reason, "bot": bot_json(&bot)});
+            if let Some(hours) = refusal.hours_remaining {
+                answer["hours_remaining"] = json!((hours * 100.0).round() / 100.0);
+            }
+            return Ok(Json(answer));
+        }
+    };
+    status_machine::apply(&mut bot, action, next, now, reason.as_deref());
+    if !state.store.bots.save(&bot).await? {
+        return Err(AppError::not_found("BOT_NOT_FOUND", "Bot not found"));
+    }
+    let (event, verb) = match action {
+        BotAction::Start => (EventType::BotStarted, "started"),
+        BotAction::Stop => (EventType::BotStopped, "stopped"),
+        BotAction::Pause => (EventType::BotPaused, "paused"),
+        _ => (EventType::BotResumed, "resumed"),
+    };
+    let message = format!("Bot '{}' {verb}", bot.name);
+    emit(
+        state,
+        user_id,
+        event,
+        json!({"bot": bot_json(&bot), "message": message}),
+    );
+    Ok(Json(
+        json!({"success": true, "message": message, "bot": bot_json(&bot)}),
+    ))
+}
+
+async fn start(
+    State(s): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Json<Value>> {
+    act(&s, u.id(), &id, BotAction::Start, &body).await
+}
+
+async fn stop(
+    State(s): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Json<Value>> {
+    act(&s, u.id(), &id, BotAction::Stop, &body).await
+}
+
+async fn pause(
+    State(s): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Json<Value>> {
+    act(&s, u.id(), &id, BotAction::Pause, &body).await
+}
+
+async fn resume(
+    State(s): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Json<Value>> {
+    act(&s, u.id(), &id, BotAction::Resume, &body).await
+}
+
+#[derive(Deserialize, Default)]
+struct EvolveBody {
+    seed: Option<u64>,
+}
+
+/// Moves the worst performers' parameters toward the best's; deterministic for a given seed.
+async fn evolve_bots(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    body: axum::body::Bytes,
+) -> AppResult<Json<Value>> {
+    let body: EvolveBody = parse_optional_json(&body)?;
+    let seed = body
+        .seed
+        .unwrap_or_else(|| state.clock.now().timestamp_millis().unsigned_abs());
+    let bots = state.store.bots.list(user.id(), None).await?;
+    let result = evolve::evolve(&bots, seed)?;
+    let now = state.clock.now();
+    for bot in &result.bots {
+        let mut bot = bot.clone();
+        bot.updated_at = now;
+        if state.store.bots.save(&bot).await? {
+            emit(
+                &state,
+                user.id(),
+                EventType::BotUpdated,
+                json!({"bot_id": bot.id, "changes": {"params": bot.params}}),
+            );
+        }
+    }
+    Ok(Json(json!({
+        "evolved_count": result.evolved_count,
+        "improvement": result.improvement,
+        "new_strategies": result.new_strategies,
+        "message": format!("Evolved {} bots toward the best performers", result.evolved_count),
+        "seed": seed,
+    })))
+}
+
+/// Paper bots with each promotion criterion (days, win rate, profit, trades) and the verdict.
+async fn eligible(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<Json<Value>> {
+    let now = state.clock.now();
+    let mut rows = Vec::new();
+    for bot in state.store.bots.list(user.id(), None).await? {
+        if bot.trading_mode != TradingMode::Paper {
+            continue;
+        }
+        let e = training::paper_to_live_eligibility(&bot, now, &state.config.trading);
+        rows.push(json!({
+            "id": bot.id, "name": bot.name, "exchange": bot.exchange.as_str(), "status": bot.status.as_str(),
+            "eligible": e.eligible, "criteria": e,
+        }));
+    }
+    let eligible_count = rows.iter().filter(|r| r["eligible"] == true).count();
+    Ok(Json(
+        json!({"success": true, "bots": rows, "eligible_count": eligible_count,
+        "requirements": {"min_days": state.config.trading.paper_training_days, "min_win_rate": 52.0, "min_profit_pct": 3.0, "min_trades": 25}}),
+    ))
+}
