@@ -136,7 +136,10 @@ impl OrderRecord {
     pub fn view(&self) -> serde_json::Value {
         let mut v = serde_json::to_value(self).unwrap_or_default();
         if let Some(obj) = v.as_object_mut() {
-            obj.insert("order_id".into(), serde_json::Value::String(self.id.clone()));
+            obj.insert(
+                "order_id".into(),
+                serde_json::Value::String(self.id.clone()),
+            );
         }
         v
     }

@@ -113,6 +113,9 @@ mod tests {
         assert_eq!((quote.price, quote.source.as_str()), (1_000_000.0, "fixed"));
         assert!(prices.price("luno", "ETH/ZAR").await.is_err());
         prices.set("BTC/ZAR", 0.0);
-        assert!(prices.price("luno", "BTC/ZAR").await.is_err(), "0 is no price");
+        assert!(
+            prices.price("luno", "BTC/ZAR").await.is_err(),
+            "0 is no price"
+        );
     }
 }

@@ -37,7 +37,13 @@ pub struct Trade {
 
 impl Trade {
     /// The trade a paper fill of `bot` produced at `now` (cut to the millisecond, as stored).
-    pub fn from_fill(bot: &Bot, symbol: &str, fill: &PaperFill, order_id: &str, now: DateTime<Utc>) -> Self {
+    pub fn from_fill(
+        bot: &Bot,
+        symbol: &str,
+        fill: &PaperFill,
+        order_id: &str,
+        now: DateTime<Utc>,
+    ) -> Self {
         Self {
             id: uuid::Uuid::new_v4().to_string(),
             user_id: bot.user_id.clone(),
@@ -131,7 +137,9 @@ impl TradeCursor {
         let bytes = URL_SAFE_NO_PAD.decode(raw.trim()).ok()?;
         let text = String::from_utf8(bytes).ok()?;
         let (ms, id) = text.split_once('|')?;
-        let valid_id = !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        let valid_id = !id.is_empty()
+            && id.len() <= 64
+            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
         if !valid_id {
             return None;
         }
@@ -165,8 +173,16 @@ impl TradeStats {
     /// Fills the derived fields from the summed ones.
     pub fn finish(mut self) -> Self {
         let closed = self.winning_trades + self.losing_trades;
-        self.win_rate = if closed == 0 { 0.0 } else { self.winning_trades as f64 * 100.0 / closed as f64 };
-        self.average_profit = if self.total_trades == 0 { 0.0 } else { self.total_profit / self.total_trades as f64 };
+        self.win_rate = if closed == 0 {
+            0.0
+        } else {
+            self.winning_trades as f64 * 100.0 / closed as f64
+        };
+        self.average_profit = if self.total_trades == 0 {
+            0.0
+        } else {
+            self.total_profit / self.total_trades as f64
+        };
         self
     }
 }

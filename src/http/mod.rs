@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod admin_counts;
 pub mod alerts;
+pub mod analytics;
 pub mod auth;
 pub mod bots;
 pub mod chat;
@@ -11,8 +12,11 @@ pub mod context;
 pub mod health;
 pub mod middleware;
 pub mod platforms;
+pub mod portfolio;
+pub mod query_params;
 pub mod rate_limit;
 pub mod system;
+pub mod trades;
 pub mod training;
 
 use axum::extract::DefaultBodyLimit;
@@ -41,6 +45,9 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(bots::router())
         .merge(training::router())
         .merge(platforms::router())
+        .merge(portfolio::router())
+        .merge(analytics::router())
+        .merge(trades::router())
         .merge(system::router())
         .merge(alerts::router())
         .merge(chat::router())

@@ -66,7 +66,9 @@ pub fn check_head(mut report: ChainReport, head: Option<LedgerHead>) -> ChainRep
         Some(h) if h.seq == chain_seq && report.head_hash.as_deref() != Some(h.hash.as_str()) => {
             report.ok = false;
             report.first_bad_seq = Some(chain_seq);
-            report.problem = Some(format!("entry {chain_seq} does not match the recorded head"));
+            report.problem = Some(format!(
+                "entry {chain_seq} does not match the recorded head"
+            ));
         }
         _ => {}
     }

@@ -10,6 +10,7 @@ pub mod orders;
 pub mod settings;
 pub mod sqlite;
 pub mod tokens;
+pub mod trade_stats;
 pub mod trades;
 pub mod users;
 
@@ -25,6 +26,7 @@ pub use ledger::LedgerRepo;
 pub use orders::OrderRepo;
 pub use settings::{AlertRepo, SettingsRepo};
 pub use tokens::{RefreshToken, TokenRepo};
+pub use trade_stats::TradeStatsRepo;
 pub use trades::TradeRepo;
 pub use users::UserRepo;
 
@@ -74,6 +76,8 @@ pub struct Store {
     pub bots: Arc<dyn BotRepo>,
     pub orders: Arc<dyn OrderRepo>,
     pub trades: Arc<dyn TradeRepo>,
+    /// Read-side aggregates over trades (portfolio, profits, analytics).
+    pub trade_stats: Arc<dyn TradeStatsRepo>,
     pub ledger: Arc<dyn LedgerRepo>,
 }
 

@@ -103,7 +103,13 @@ impl LedgerRepo for MongoLedger {
                 }
                 Err(StoreError::Duplicate(_)) => {
                     let same_ref = doc! {"user_id": &new.user_id, "kind": new.kind.as_str(), "ref_id": &new.ref_id};
-                    if self.entries.find_one(same_ref).await.map_err(map_err)?.is_some() {
+                    if self
+                        .entries
+                        .find_one(same_ref)
+                        .await
+                        .map_err(map_err)?
+                        .is_some()
+                    {
                         return Err(StoreError::Duplicate("ref_id".into()));
                     }
                     tokio::task::yield_now().await; // lost the race for this seq: seal again
@@ -111,7 +117,9 @@ impl LedgerRepo for MongoLedger {
                 Err(e) => return Err(e),
             }
         }
-        Err(StoreError::Unavailable("ledger append kept losing races; try again".into()))
+        Err(StoreError::Unavailable(
+            "ledger append kept losing races; try again".into(),
+        ))
     }
 
     async fn list(&self, user_id: &str, f: &LedgerFilter) -> StoreResult<Vec<LedgerEntry>> {
@@ -154,7 +162,10 @@ impl LedgerRepo for MongoLedger {
                 .await
                 .map_err(map_err)?;
             let docs: Vec<Document> = cursor.try_collect().await.map_err(map_err)?;
-            let page = docs.into_iter().map(decode).collect::<StoreResult<Vec<_>>>()?;
+            let page = docs
+                .into_iter()
+                .map(decode)
+                .collect::<StoreResult<Vec<_>>>()?;
             if let Some(report) = walk.step(&page) {
                 return Ok(check_head(report, self.head(user_id).await?));
             }
@@ -175,8 +186,16 @@ impl LedgerRepo for MongoLedger {
         while let Some(row) = cursor.try_next().await.map_err(map_err)? {
             let key = row.get_str("_id").unwrap_or("");
             let (kind, bot) = key.split_once('|').unwrap_or((key, ""));
-            let total = row.get_f64("total").unwrap_or_else(|_| int(&row, "total") as f64);
-            crate::store::sqlite::fold_totals(&mut totals, kind, bot, total, int(&row, "n").max(0) as u64);
+            let total = row
+                .get_f64("total")
+                .unwrap_or_else(|_| int(&row, "total") as f64);
+            crate::store::sqlite::fold_totals(
+                &mut totals,
+                kind,
+                bot,
+                total,
+                int(&row, "n").max(0) as u64,
+            );
         }
         Ok(totals)
     }

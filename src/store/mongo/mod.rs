@@ -10,6 +10,7 @@ mod ledger;
 mod orders;
 mod settings;
 mod tokens;
+mod trade_stats;
 mod trades;
 mod trades_write;
 mod users;
@@ -84,6 +85,7 @@ pub async fn open(
         bots: Arc::new(bots::MongoBots::new(&db)),
         orders: Arc::new(orders),
         trades: Arc::new(trades),
+        trade_stats: Arc::new(trade_stats::MongoTradeStats::new(&db)),
         ledger: Arc::new(ledger),
     })
 }

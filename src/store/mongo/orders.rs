@@ -31,7 +31,12 @@ impl MongoOrders {
 #[async_trait]
 impl OrderRepo for MongoOrders {
     async fn insert(&self, order: &OrderRecord) -> StoreResult<()> {
-        match self.orders.insert_one(to_document(order, DATES)?).await.map_err(map_err) {
+        match self
+            .orders
+            .insert_one(to_document(order, DATES)?)
+            .await
+            .map_err(map_err)
+        {
             Ok(_) => Ok(()),
             Err(StoreError::Duplicate(_)) => Err(StoreError::Duplicate("idempotency_key".into())),
             Err(e) => Err(e),

@@ -84,7 +84,11 @@ impl MongoTrades {
     async fn one_group(&self, filter: Document, group: Document) -> StoreResult<Document> {
         let pipeline = vec![doc! {"$match": filter}, doc! {"$group": group}];
         let mut cursor = self.trades.aggregate(pipeline).await.map_err(map_err)?;
-        Ok(cursor.try_next().await.map_err(map_err)?.unwrap_or_default())
+        Ok(cursor
+            .try_next()
+            .await
+            .map_err(map_err)?
+            .unwrap_or_default())
     }
 }
 
@@ -192,7 +196,10 @@ impl TradeRepo for MongoTrades {
             filter.insert("bot_id", bot);
         }
         let row = self
-            .one_group(filter, doc! {"_id": Bson::Null, "pnl": {"$sum": "$profit_loss"}})
+            .one_group(
+                filter,
+                doc! {"_id": Bson::Null, "pnl": {"$sum": "$profit_loss"}},
+            )
             .await?;
         Ok(number(&row, "pnl"))
     }
@@ -249,7 +256,8 @@ impl TradeRepo for MongoTrades {
         let mut cursor = self.trades.aggregate(pipeline).await.map_err(map_err)?;
         let mut out = Vec::new();
         while let Some(row) = cursor.try_next().await.map_err(map_err)? {
-            let Some(period_start) = crate::store::sqlite::day_start(row.get_str("_id").unwrap_or(""))
+            let Some(period_start) =
+                crate::store::sqlite::day_start(row.get_str("_id").unwrap_or(""))
             else {
                 continue;
             };

@@ -72,7 +72,11 @@ impl MongoTrades {
     }
 
     async fn set_stage(&self, trade_id: &str, stage: &str) -> StoreResult<()> {
-        let from: &[&str] = if stage == "booked" { &["pending"] } else { &["pending", "booked"] };
+        let from: &[&str] = if stage == "booked" {
+            &["pending"]
+        } else {
+            &["pending", "booked"]
+        };
         self.trades
             .update_one(
                 doc! {"_id": trade_id, "stage": {"$in": from}},
@@ -84,7 +88,11 @@ impl MongoTrades {
     }
 
     async fn stage_of(&self, trade_id: &str) -> StoreResult<Option<String>> {
-        let found = self.trades.find_one(doc! {"_id": trade_id}).await.map_err(map_err)?;
+        let found = self
+            .trades
+            .find_one(doc! {"_id": trade_id})
+            .await
+            .map_err(map_err)?;
         Ok(found.and_then(|d| d.get_str("stage").ok().map(str::to_string)))
     }
 
@@ -97,7 +105,10 @@ impl MongoTrades {
                 .map_err(map_err)?
             else {
                 // The bot is gone for good (account deleted): the fill is void.
-                self.trades.delete_one(doc! {"_id": &trade.id}).await.map_err(map_err)?;
+                self.trades
+                    .delete_one(doc! {"_id": &trade.id})
+                    .await
+                    .map_err(map_err)?;
                 return Err(StoreError::Other(format!("bot {} not found", trade.bot_id)));
             };
             let mut bot = MongoBots::decode(raw)?;
@@ -116,7 +127,8 @@ impl MongoTrades {
             let count = bot.trades_count as i64;
             bot.record_trade(trade.profit_loss, trade.timestamp);
             bot.last_trade_id = Some(trade.id.clone());
-            let filter: Document = doc! {"_id": &bot.id, "last_trade_id": last, "trades_count": count};
+            let filter: Document =
+                doc! {"_id": &bot.id, "last_trade_id": last, "trades_count": count};
             let r = self
                 .bots
                 .replace_one(filter, MongoBots::encode(&bot)?)
@@ -127,7 +139,9 @@ impl MongoTrades {
             }
             tokio::task::yield_now().await;
         }
-        Err(StoreError::Unavailable("bot kept changing while booking a trade; try again".into()))
+        Err(StoreError::Unavailable(
+            "bot kept changing while booking a trade; try again".into(),
+        ))
     }
 
     /// Finishes every fill that is not `done` (oldest first), for one user or all.

@@ -8,7 +8,8 @@ use sqlx::{Row, SqliteConnection, SqlitePool};
 use super::{map_err, to_millis};
 use crate::domain::ledger::{self, ChainReport, LedgerEntry, NewLedgerEntry};
 use crate::store::ledger::{
-    check_head, prev_for_append, ChainWalk, LedgerFilter, LedgerHead, LedgerRepo, LedgerTotals, VERIFY_PAGE,
+    check_head, prev_for_append, ChainWalk, LedgerFilter, LedgerHead, LedgerRepo, LedgerTotals,
+    VERIFY_PAGE,
 };
 use crate::store::{StoreError, StoreResult};
 
@@ -46,8 +47,8 @@ pub(super) async fn append_in(
             .map_err(map_err)?;
     let newest = newest.as_deref().map(decode).transpose()?;
     let prev = prev_for_append(&new.user_id, head(conn, &new.user_id).await?, newest);
-    let entry = ledger::seal(new, prev.as_ref())
-        .map_err(|e| StoreError::Other(format!("ledger: {e}")))?;
+    let entry =
+        ledger::seal(new, prev.as_ref()).map_err(|e| StoreError::Other(format!("ledger: {e}")))?;
     let doc = serde_json::to_string(&entry)
         .map_err(|e| StoreError::Other(format!("encode ledger entry: {e}")))?;
     sqlx::query(
@@ -123,7 +124,10 @@ impl LedgerRepo for SqliteLedger {
             .fetch_all(&self.pool)
             .await
             .map_err(map_err)?;
-            let page = docs.iter().map(|d| decode(d)).collect::<StoreResult<Vec<_>>>()?;
+            let page = docs
+                .iter()
+                .map(|d| decode(d))
+                .collect::<StoreResult<Vec<_>>>()?;
             if let Some(report) = walk.step(&page) {
                 let mut conn = self.pool.acquire().await.map_err(map_err)?;
                 return Ok(check_head(report, head(&mut conn, user_id).await?));

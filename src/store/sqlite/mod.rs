@@ -8,6 +8,7 @@ mod ledger;
 mod orders;
 mod settings;
 mod tokens;
+mod trade_stats;
 mod trades;
 mod trades_write;
 mod users;
@@ -62,6 +63,7 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
         bots: Arc::new(bots::SqliteBots { pool: pool.clone() }),
         orders: Arc::new(orders::SqliteOrders { pool: pool.clone() }),
         trades: Arc::new(trades::SqliteTrades { pool: pool.clone() }),
+        trade_stats: Arc::new(trade_stats::SqliteTradeStats { pool: pool.clone() }),
         ledger: Arc::new(ledger::SqliteLedger { pool }),
     })
 }

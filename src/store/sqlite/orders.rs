@@ -80,14 +80,13 @@ impl OrderRepo for SqliteOrders {
     }
 
     async fn find_by_key(&self, user_id: &str, key: &str) -> StoreResult<Option<OrderRecord>> {
-        let doc: Option<String> = sqlx::query_scalar(
-            "SELECT doc FROM orders WHERE user_id = ? AND idempotency_key = ?",
-        )
-        .bind(user_id)
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let doc: Option<String> =
+            sqlx::query_scalar("SELECT doc FROM orders WHERE user_id = ? AND idempotency_key = ?")
+                .bind(user_id)
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
         doc.as_deref().map(decode).transpose()
     }
 

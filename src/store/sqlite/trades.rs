@@ -102,7 +102,11 @@ impl TradeRepo for SqliteTrades {
         .fetch_one(&self.pool)
         .await
         .map_err(map_err)?;
-        let int = |k: &str| row.try_get::<i64, _>(k).map(|v| v.max(0) as u64).map_err(map_err);
+        let int = |k: &str| {
+            row.try_get::<i64, _>(k)
+                .map(|v| v.max(0) as u64)
+                .map_err(map_err)
+        };
         let num = |k: &str| row.try_get::<f64, _>(k).map_err(map_err);
         Ok(TradeStats {
             total_trades: int("n")?,

@@ -40,7 +40,8 @@ async fn book_on_bot(conn: &mut SqliteConnection, write: &FillWrite) -> StoreRes
 
 async fn insert_trade(conn: &mut SqliteConnection, write: &FillWrite) -> StoreResult<()> {
     let t = &write.trade;
-    let doc = serde_json::to_string(t).map_err(|e| StoreError::Other(format!("encode trade: {e}")))?;
+    let doc =
+        serde_json::to_string(t).map_err(|e| StoreError::Other(format!("encode trade: {e}")))?;
     sqlx::query(
         "INSERT INTO trades (id, user_id, bot_id, exchange, amount, entry_price, fees, slippage_cost, profit_loss, \
          is_profitable, timestamp, day, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -72,7 +73,10 @@ pub(super) async fn record_fill(pool: &sqlx::SqlitePool, write: &FillWrite) -> S
     ledger::append_in(&mut tx, write.ledger()).await?;
     if !orders::finish_with(&mut *tx, &write.order).await? {
         tx.rollback().await.map_err(map_err)?;
-        return Err(StoreError::Other(format!("order {} is no longer pending", write.order.id)));
+        return Err(StoreError::Other(format!(
+            "order {} is no longer pending",
+            write.order.id
+        )));
     }
     tx.commit().await.map_err(map_err)?;
     Ok(bot)
