@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS trade_days (
 
 INSERT OR REPLACE INTO trade_days
 SELECT user_id, day, COUNT(*), SUM(profit_loss > 0), SUM(profit_loss < 0), SUM(profit_loss),
-       SUM(fees), SUM(slippage_cost), SUM(MAX(profit_loss, 0)), -SUM(MIN(profit_loss, 0)),
+       SUM(fees), SUM(slippage_cost), SUM(MAX(profit_loss, 0.0)), -SUM(MIN(profit_loss, 0.0)),
        MAX(profit_loss), MIN(profit_loss)
 FROM trades GROUP BY user_id, day;
 
@@ -30,7 +30,7 @@ BEGIN
     INSERT INTO trade_days (user_id, day, trades, wins, losses, profit, fees, slippage,
                             gross_profit, gross_loss, best, worst)
     VALUES (NEW.user_id, NEW.day, 1, NEW.profit_loss > 0, NEW.profit_loss < 0, NEW.profit_loss,
-            NEW.fees, NEW.slippage_cost, MAX(NEW.profit_loss, 0), -MIN(NEW.profit_loss, 0),
+            NEW.fees, NEW.slippage_cost, MAX(NEW.profit_loss, 0.0), -MIN(NEW.profit_loss, 0.0),
             NEW.profit_loss, NEW.profit_loss)
     ON CONFLICT (user_id, day) DO UPDATE SET
         trades = trades + 1,
@@ -54,8 +54,8 @@ BEGIN
         profit = profit - OLD.profit_loss,
         fees = fees - OLD.fees,
         slippage = slippage - OLD.slippage_cost,
-        gross_profit = gross_profit - MAX(OLD.profit_loss, 0),
-        gross_loss = gross_loss + MIN(OLD.profit_loss, 0)
+        gross_profit = gross_profit - MAX(OLD.profit_loss, 0.0),
+        gross_loss = gross_loss + MIN(OLD.profit_loss, 0.0)
     WHERE user_id = OLD.user_id AND day = OLD.day;
     DELETE FROM trade_days WHERE user_id = OLD.user_id AND day = OLD.day AND trades <= 0;
 END;

@@ -35,7 +35,7 @@ impl MongoTradeStats {
 
 /// The user's booked trades (same visibility as the trades repository).
 fn visible(user_id: &str) -> Document {
-    doc! {"user_id": user_id, "stage": {"$ne": "pending"}}
+    doc! {"user_id": user_id, "stage": {"$nin": ["pending"]}}
 }
 
 fn number(row: &Document, key: &str) -> f64 {

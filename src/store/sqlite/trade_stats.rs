@@ -67,8 +67,8 @@ impl TradeStatsRepo for SqliteTradeStats {
                 "SELECT COUNT(*) AS n, COALESCE(SUM(profit_loss > 0), 0) AS wins, \
                  COALESCE(SUM(profit_loss < 0), 0) AS losses, COALESCE(SUM(profit_loss), 0.0) AS profit, \
                  COALESCE(SUM(fees), 0.0) AS fees, COALESCE(SUM(slippage_cost), 0.0) AS slippage, \
-                 COALESCE(SUM(MAX(profit_loss, 0)), 0.0) AS gross_profit, \
-                 COALESCE(-SUM(MIN(profit_loss, 0)), 0.0) AS gross_loss, \
+                 COALESCE(SUM(MAX(profit_loss, 0.0)), 0.0) AS gross_profit, \
+                 COALESCE(-SUM(MIN(profit_loss, 0.0)), 0.0) AS gross_loss, \
                  MAX(profit_loss) AS best, MIN(profit_loss) AS worst \
                  FROM trades WHERE user_id = ? AND timestamp >= ?",
             )
