@@ -338,6 +338,27 @@ async fn another_users_trades_never_count(engine: Engine) {
     assert_eq!(their_rate["total_trades"], 1);
     let their_curve = get(&app, &other, "/api/analytics/equity?range=all").await;
     assert_eq!(their_curve["points"], 1);
+    // Deleting their trades (account deletion) clears their aggregates, not mine.
+    let deleted = app
+        .state
+        .store
+        .trades
+        .delete_for_user(&other.user_id)
+        .await
+        .expect("delete");
+    assert_eq!(deleted, 1);
+    let emptied = get(&app, &other, "/api/portfolio/summary").await;
+    assert_eq!(
+        (
+            emptied["realized_pnl"].as_f64(),
+            emptied["total_trades"].as_u64()
+        ),
+        (Some(0.0), Some(0))
+    );
+    let emptied_days = get(&app, &other, "/api/profits?period=monthly&limit=1").await;
+    assert_eq!(series(&emptied_days), [row(&month_start(0), 0.0, 0, 0.0)]);
+    let still_mine = get(&app, &me, "/api/portfolio/summary").await;
+    assert_eq!(still_mine["total_trades"], 7);
 }
 
 async fn bad_parameters_are_422_and_limits_are_clamped(engine: Engine) {
