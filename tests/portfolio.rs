@@ -276,6 +276,30 @@ async fn win_rate_per_period(engine: Engine) {
         (week["total_trades"].as_u64(), week["net_profit"].as_f64()),
         (Some(3), Some(100.0))
     );
+    // A window starting mid-day keeps only that day's later trades (store level: the SQLite
+    // engine splits the first day from the daily rollup).
+    let stats = &app.state.store.trade_stats;
+    let from_noon_16_days_ago = stats
+        .totals(&me.user_id, Some(ago(16, 12, 0)))
+        .await
+        .expect("totals");
+    assert_eq!(
+        (
+            from_noon_16_days_ago.results.total,
+            from_noon_16_days_ago.profit
+        ),
+        (5, -130.0)
+    );
+    assert_eq!(from_noon_16_days_ago.results.best, Some(60.0));
+    assert_eq!(from_noon_16_days_ago.results.worst, Some(-200.0));
+    let from_ten_today = stats
+        .totals(&me.user_id, Some(ago(0, 10, 0)))
+        .await
+        .expect("totals");
+    assert_eq!(
+        (from_ten_today.results.total, from_ten_today.fees),
+        (1, 1.0)
+    );
     let default = get(&app, &me, "/api/analytics/win_rate").await;
     assert_eq!(
         (default["period"].as_str(), default["total_trades"].as_u64()),

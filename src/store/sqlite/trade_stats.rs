@@ -1,14 +1,14 @@
 //! SQLite implementation of `TradeStatsRepo`. All-time totals and daily series read the
-//! trigger-maintained `trade_days` rollup (migration 0010: O(days)); windows that do not start
-//! at a UTC midnight aggregate the trades in range over a covering index.
+//! trigger-maintained `trade_days` rollup (migration 0010: O(days)); a window's first, partial
+//! day is aggregated from the trades over a covering index.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::{day_start, map_err, to_millis};
-use crate::domain::periods::PeriodBucket;
+use crate::domain::periods::{bucket_start, Period, PeriodBucket};
 use crate::domain::portfolio::WinLoss;
 use crate::domain::trade::{day_key, Trade};
 use crate::store::trade_stats::{TradeStatsRepo, TradeTotals};
@@ -63,17 +63,27 @@ impl TradeStatsRepo for SqliteTradeStats {
             .bind(user_id)
             .fetch_one(&self.pool)
             .await,
+            // The first, partial day from the trades (covering index), every later day from
+            // the rollup: O(trades on that day + days), whatever the window's trade count.
             Some(since) => sqlx::query(
-                "SELECT COUNT(*) AS n, COALESCE(SUM(profit_loss > 0), 0) AS wins, \
-                 COALESCE(SUM(profit_loss < 0), 0) AS losses, COALESCE(SUM(profit_loss), 0.0) AS profit, \
-                 COALESCE(SUM(fees), 0.0) AS fees, COALESCE(SUM(slippage_cost), 0.0) AS slippage, \
-                 COALESCE(SUM(MAX(profit_loss, 0.0)), 0.0) AS gross_profit, \
-                 COALESCE(-SUM(MIN(profit_loss, 0.0)), 0.0) AS gross_loss, \
-                 MAX(profit_loss) AS best, MIN(profit_loss) AS worst \
-                 FROM trades WHERE user_id = ? AND timestamp >= ?",
+                "SELECT COALESCE(SUM(n), 0) AS n, COALESCE(SUM(wins), 0) AS wins, COALESCE(SUM(losses), 0) AS losses, \
+                 COALESCE(SUM(profit), 0.0) AS profit, COALESCE(SUM(fees), 0.0) AS fees, \
+                 COALESCE(SUM(slippage), 0.0) AS slippage, COALESCE(SUM(gross_profit), 0.0) AS gross_profit, \
+                 COALESCE(SUM(gross_loss), 0.0) AS gross_loss, MAX(best) AS best, MIN(worst) AS worst FROM ( \
+                   SELECT COUNT(*) AS n, SUM(profit_loss > 0) AS wins, SUM(profit_loss < 0) AS losses, \
+                          SUM(profit_loss) AS profit, SUM(fees) AS fees, SUM(slippage_cost) AS slippage, \
+                          SUM(MAX(profit_loss, 0.0)) AS gross_profit, -SUM(MIN(profit_loss, 0.0)) AS gross_loss, \
+                          MAX(profit_loss) AS best, MIN(profit_loss) AS worst \
+                   FROM trades WHERE user_id = ?1 AND timestamp >= ?2 AND timestamp < ?3 \
+                   UNION ALL \
+                   SELECT SUM(trades), SUM(wins), SUM(losses), SUM(profit), SUM(fees), SUM(slippage), \
+                          SUM(gross_profit), SUM(gross_loss), MAX(best), MIN(worst) \
+                   FROM trade_days WHERE user_id = ?1 AND day > ?4)",
             )
             .bind(user_id)
             .bind(to_millis(since))
+            .bind(to_millis(bucket_start(since, Period::Daily) + Duration::days(1)))
+            .bind(day_key(since))
             .fetch_one(&self.pool)
             .await,
         }
