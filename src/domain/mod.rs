@@ -1,6 +1,7 @@
 //! Domain models and rules, free of I/O.
 
 pub mod admin_rules;
+pub mod analytics;
 pub mod api_keys;
 pub mod auth_rules;
 pub mod bot;

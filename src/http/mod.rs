@@ -7,6 +7,7 @@ pub mod admin_counts;
 pub mod admin_resources;
 pub mod admin_stats;
 pub mod alerts;
+pub mod analytics;
 pub mod auth;
 pub mod bots;
 pub mod chat;
@@ -19,10 +20,13 @@ pub mod middleware;
 pub mod openapi;
 pub mod orders;
 pub mod platforms;
+pub mod portfolio;
 pub mod prices;
+pub mod query_params;
 pub mod rate_limit;
 pub mod realtime;
 pub mod system;
+pub mod trades;
 pub mod training;
 
 use axum::extract::DefaultBodyLimit;
@@ -55,6 +59,9 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(bots::router())
         .merge(training::router())
         .merge(platforms::router())
+        .merge(portfolio::router())
+        .merge(analytics::router())
+        .merge(trades::router())
         .merge(system::router())
         .merge(alerts::router())
         .merge(chat::router())

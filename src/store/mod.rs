@@ -11,6 +11,7 @@ pub mod platform;
 pub mod settings;
 pub mod sqlite;
 pub mod tokens;
+pub mod trade_stats;
 pub mod trades;
 pub mod users;
 
@@ -27,6 +28,7 @@ pub use orders::OrderRepo;
 pub use platform::PlatformRepo;
 pub use settings::{AlertRepo, SettingsRepo};
 pub use tokens::{RefreshToken, TokenRepo};
+pub use trade_stats::TradeStatsRepo;
 pub use trades::TradeRepo;
 pub use users::UserRepo;
 
@@ -78,6 +80,8 @@ pub struct Store {
     pub platform: Arc<dyn PlatformRepo>,
     pub orders: Arc<dyn OrderRepo>,
     pub trades: Arc<dyn TradeRepo>,
+    /// Read-side aggregates over trades (portfolio, profits, analytics).
+    pub trade_stats: Arc<dyn TradeStatsRepo>,
     pub ledger: Arc<dyn LedgerRepo>,
 }
 

@@ -11,6 +11,7 @@ mod orders;
 mod platform;
 mod settings;
 mod tokens;
+mod trade_stats;
 mod trades;
 mod trades_write;
 mod users;
@@ -86,6 +87,7 @@ pub async fn open(
         platform: Arc::new(platform::MongoPlatform::new(&db)),
         orders: Arc::new(orders),
         trades: Arc::new(trades),
+        trade_stats: Arc::new(trade_stats::MongoTradeStats::new(&db)),
         ledger: Arc::new(ledger),
     })
 }

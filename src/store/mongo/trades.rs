@@ -30,7 +30,7 @@ pub(super) struct MongoTrades {
 
 /// Trades whose bot update is done (pending ones are finished by `repair`).
 fn visible(user_id: &str) -> Document {
-    doc! {"user_id": user_id, "stage": {"$ne": "pending"}}
+    doc! {"user_id": user_id, "stage": {"$nin": ["pending"]}}
 }
 
 fn number(row: &Document, key: &str) -> f64 {

@@ -9,6 +9,7 @@ mod orders;
 mod platform;
 mod settings;
 mod tokens;
+mod trade_stats;
 mod trades;
 mod trades_write;
 mod users;
@@ -68,6 +69,7 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
         platform: Arc::new(platform::SqlitePlatform { pool: pool.clone() }),
         orders: Arc::new(orders::SqliteOrders { pool: pool.clone() }),
         trades: Arc::new(trades::SqliteTrades { pool: pool.clone() }),
+        trade_stats: Arc::new(trade_stats::SqliteTradeStats { pool: pool.clone() }),
         ledger: Arc::new(ledger::SqliteLedger { pool }),
     })
 }

@@ -90,8 +90,8 @@ impl TradeRepo for SqliteTrades {
     async fn stats(&self, user_id: &str, bot_id: Option<&str>) -> StoreResult<TradeStats> {
         let row = sqlx::query(
             "SELECT COUNT(*) AS n, COALESCE(SUM(profit_loss > 0), 0) AS wins, COALESCE(SUM(profit_loss <= 0), 0) AS losses, \
-             COALESCE(SUM(profit_loss), 0.0) AS pnl, COALESCE(SUM(MAX(profit_loss, 0)), 0.0) AS gross_profit, \
-             COALESCE(SUM(MIN(profit_loss, 0)), 0.0) AS gross_loss, COALESCE(SUM(fees), 0.0) AS fees, \
+             COALESCE(SUM(profit_loss), 0.0) AS pnl, COALESCE(SUM(MAX(profit_loss, 0.0)), 0.0) AS gross_profit, \
+             COALESCE(SUM(MIN(profit_loss, 0.0)), 0.0) AS gross_loss, COALESCE(SUM(fees), 0.0) AS fees, \
              COALESCE(SUM(slippage_cost), 0.0) AS slippage, COALESCE(MAX(profit_loss), 0.0) AS best, \
              COALESCE(MIN(profit_loss), 0.0) AS worst, COALESCE(SUM(amount * entry_price), 0.0) AS volume \
              FROM trades WHERE user_id = ? AND (? IS NULL OR bot_id = ?)",
