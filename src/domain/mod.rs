@@ -2,6 +2,8 @@
 
 pub mod admin_rules;
 pub mod auth_rules;
+pub mod autopilot;
+pub mod bodyguard;
 pub mod bot;
 pub mod bot_enums;
 pub mod bot_rules;

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bots;
 pub mod chat;
 pub mod keys;
+pub mod leases;
 pub mod mongo;
 pub mod settings;
 pub mod sqlite;
@@ -18,6 +19,7 @@ pub use audit::{AuditEntry, AuditRepo};
 pub use bots::BotRepo;
 pub use chat::ChatRepo;
 pub use keys::{ApiKeyRecord, ApiKeyRepo};
+pub use leases::LeaseRepo;
 pub use settings::{AlertRepo, SettingsRepo};
 pub use tokens::{RefreshToken, TokenRepo};
 pub use users::UserRepo;
@@ -66,6 +68,8 @@ pub struct Store {
     pub audit: Arc<dyn AuditRepo>,
     pub chat: Arc<dyn ChatRepo>,
     pub bots: Arc<dyn BotRepo>,
+    /// Engine leases (one runner per engine across instances).
+    pub leases: Arc<dyn LeaseRepo>,
 }
 
 impl Store {

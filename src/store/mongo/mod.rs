@@ -6,6 +6,7 @@ mod chat;
 mod dates;
 mod json_doc;
 mod keys;
+mod leases;
 mod settings;
 mod tokens;
 mod users;
@@ -75,6 +76,7 @@ pub async fn open(
         audit: Arc::new(audit::MongoAudit::new(&db)),
         chat: Arc::new(chat::MongoChat::new(&db)),
         bots: Arc::new(bots::MongoBots::new(&db)),
+        leases: Arc::new(leases::MongoLeases::new(&db)),
     })
 }
 

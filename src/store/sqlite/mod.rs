@@ -4,6 +4,7 @@ mod audit;
 mod bots;
 mod chat;
 mod keys;
+mod leases;
 mod settings;
 mod tokens;
 mod users;
@@ -55,7 +56,8 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
         alerts: Arc::new(settings::SqliteAlerts { pool: pool.clone() }),
         audit: Arc::new(audit::SqliteAudit { pool: pool.clone() }),
         chat: Arc::new(chat::SqliteChat { pool: pool.clone() }),
-        bots: Arc::new(bots::SqliteBots { pool }),
+        bots: Arc::new(bots::SqliteBots { pool: pool.clone() }),
+        leases: Arc::new(leases::SqliteLeases { pool }),
     })
 }
 
