@@ -370,11 +370,12 @@ impl BotRepo for MongoBots {
         let r = self
             .bots
             .update_many(
-                doc! {
-                    "status": {"$ne": "deleted"},
-                    "last_trade_at": {"$lt": super::to_bson(day_start)},
-                    "$or": [{"daily_profit": {"$ne": 0}}, {"daily_trade_count": {"$ne": 0}}],
-                },
+                // `$or` inside `$and`: see tests/README.md on update filters.
+                doc! {"$and": [
+                    {"status": {"$ne": "deleted"}},
+                    {"last_trade_at": {"$lt": super::to_bson(day_start)}},
+                    {"$or": [{"daily_profit": {"$ne": 0}}, {"daily_trade_count": {"$ne": 0}}]},
+                ]},
                 doc! {"$set": {"daily_profit": 0.0, "daily_trade_count": 0_i32}},
             )
             .await

@@ -33,10 +33,13 @@ impl LeaseRepo for MongoLeases {
     ) -> StoreResult<bool> {
         let until_ms = until.timestamp_millis();
         // Renew our own lease or take over an expired one: one atomic conditional update.
+        // (`$or` sits inside `$and`: see tests/README.md on update filters.)
+        let mine_or_expired =
+            doc! {"$or": [{"holder": holder}, {"expires_at_ms": {"$lte": now.timestamp_millis()}}]};
         let renewed = self
             .leases
             .update_one(
-                doc! {"_id": name, "$or": [{"holder": holder}, {"expires_at_ms": {"$lte": now.timestamp_millis()}}]},
+                doc! {"$and": [{"_id": name}, mine_or_expired]},
                 doc! {"$set": {"holder": holder, "expires_at_ms": until_ms}},
             )
             .await
