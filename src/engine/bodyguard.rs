@@ -52,8 +52,10 @@ impl Engine for Bodyguard {
 pub async fn tick(state: &AppState) -> AppResult<BodyguardReport> {
     let now = state.clock.now();
     let limits = GuardLimits::from_config(&state.config.trading);
-    let mut report = BodyguardReport::default();
-    report.released = release_due_quarantines(state, now).await?;
+    let mut report = BodyguardReport {
+        released: release_due_quarantines(state, now).await?,
+        ..BodyguardReport::default()
+    };
 
     let active = state
         .store
