@@ -133,6 +133,17 @@ async fn bodyguard_acts_on_each_rule(engine: Engine) {
     )
     .await;
     assert_eq!(resumed["success"], true, "{resumed}");
+    let resumed = body(
+        app.post_auth(&format!("/api/bots/{stop_loss}/resume"), &token, json!({}))
+            .await,
+    )
+    .await;
+    assert_eq!(resumed["success"], true, "{resumed}");
+    // Back from retraining, they are judged on what they do next, not on the old losses.
+    let after = bodyguard::tick(&app.state).await.unwrap();
+    assert_eq!((after.quarantined, after.paused), (0, 0));
+    assert_eq!(get_bot(&app, &token, &stop_loss).await["status"], "active");
+    assert_eq!(get_bot(&app, &token, &streak).await["status"], "active");
     app.stop().await;
 }
 

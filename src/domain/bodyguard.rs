@@ -106,12 +106,16 @@ pub fn trades_this_hour(bot: &Bot, now: DateTime<Utc>) -> u32 {
     }
 }
 
-/// Percent below the bot's all-time peak capital, right now.
+/// Percent below the bot's peak capital, right now. The peak is re-based after a bodyguard
+/// action (see `reset_after_action`); documents written before peaks existed (0) fall back to
+/// the starting capital.
 pub fn current_drawdown_pct(bot: &Bot) -> f64 {
-    pct_below(
-        bot.peak_capital.max(bot.initial_capital),
-        bot.current_capital,
-    )
+    let peak = if bot.peak_capital > 0.0 {
+        bot.peak_capital
+    } else {
+        bot.initial_capital
+    };
+    pct_below(peak, bot.current_capital)
 }
 
 /// The bot's stop loss on drawdown: an admin's `override_rules.max_drawdown_pct`, else the default.
