@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use amarktai::domain::bot::{Bot, NewBot, RiskMode, TradingMode};
+pub use amarktai::domain::clock::Clock;
 use amarktai::domain::clock::ManualClock;
 use amarktai::engine::scheduler::{Execution, TradeExecutor};
 use amarktai::error::{AppError, AppResult};
@@ -26,16 +27,6 @@ pub fn midday() -> DateTime<Utc> {
 pub fn before_midnight() -> DateTime<Utc> {
     let tomorrow = Utc::now().date_naive() + Duration::days(1);
     tomorrow.and_hms_opt(23, 59, 0).unwrap().and_utc()
-}
-
-pub trait ClockNow {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-impl ClockNow for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        amarktai::domain::clock::Clock::now(self)
-    }
 }
 
 /// A server whose clock starts at `start`, with extra env vars.
@@ -136,13 +127,7 @@ pub async fn edit_bot(app: &TestApp, id: &str, change: impl FnOnce(&mut Bot)) {
 pub async fn get_bot(app: &TestApp, token: &str, id: &str) -> Value {
     let resp = app.get_auth(&format!("/api/bots/{id}"), token).await;
     assert_eq!(resp.status(), 200);
-    let value = body(resp).await;
-    // Some routes wrap the bot; accept both shapes.
-    if value.get("bot").is_some() {
-        value["bot"].clone()
-    } else {
-        value
-    }
+    body(resp).await
 }
 
 /// The payloads of every buffered event of `kind` published for `user_id`.
