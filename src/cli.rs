@@ -172,8 +172,15 @@ pub async fn doctor() -> ExitCode {
             config
         }
         Err(e) => {
-            doctor.check("config", Err(e.0));
-            println!("1 check failed");
+            // In development the config generates its secrets inside DATA_DIR, so an unusable
+            // data dir surfaces here: name it as the data dir check an operator looks for.
+            let name = if e.0.starts_with("DATA_DIR ") {
+                "data dir"
+            } else {
+                "config"
+            };
+            doctor.check(name, Err(e.0));
+            println!("{} check(s) failed", doctor.failures);
             return ExitCode::FAILURE;
         }
     };
