@@ -12,6 +12,7 @@ pub mod bots;
 pub mod chat;
 pub mod chat_conversations;
 pub mod context;
+pub mod dashboard;
 pub mod health;
 pub mod middleware;
 pub mod platforms;
@@ -51,6 +52,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(system::router())
         .merge(alerts::router())
         .merge(chat::router())
+        .merge(dashboard::router())
         .merge(extra)
         .fallback(middleware::not_found);
 
