@@ -3,7 +3,7 @@
 import { get, post, token, refreshToken, setUnauthorizedHandler } from './api.js';
 import { Realtime } from './realtime.js';
 import { renderAuth } from './auth.js';
-import { h, clear, toast } from './ui.js';
+import { clear, toast } from './ui.js';
 import * as overview from './overview.js';
 import * as bots from './bots.js';
 import * as platforms from './platforms.js';
@@ -158,4 +158,3 @@ function init() {
 }
 
 init();
-export { h };

@@ -80,7 +80,7 @@ export function badge(status) {
 export function field(name, label, control) {
   control.id = control.id || `f-${name}`;
   control.name = name;
-  const error = h('p', { class: 'field-error', id: `err-${name}`, 'aria-live': 'polite' });
+  const error = h('p', { class: 'field-error', id: `${control.id}-error`, 'data-error-for': name, 'aria-live': 'polite' });
   control.setAttribute('aria-describedby', error.id);
   return h('div', { class: 'field' }, h('label', { for: control.id, text: label }), control, error);
 }
@@ -90,7 +90,7 @@ export function showFieldErrors(form, fields) {
   form.querySelectorAll('.field-error').forEach((p) => { p.textContent = ''; });
   let matched = false;
   for (const { field: name, message } of fields) {
-    const p = form.querySelector(`#err-${CSS.escape(name)}`);
+    const p = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
     if (p) { p.textContent = message; matched = true; }
   }
   return matched;
