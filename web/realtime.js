@@ -10,7 +10,7 @@ const EVENT_TYPES = ['bot_created', 'bot_updated', 'bot_deleted', 'bot_started',
 /** Delay before reconnect attempt `n` (0-based): 1 s, 2 s, 4 s ... capped at 30 s, ±25 % jitter. */
 export function backoffDelay(n, random = Math.random) {
   const base = Math.min(30000, 1000 * 2 ** Math.min(n, 15));
-  return Math.round(base * (0.75 + random() * 0.5));
+  return Math.round(Math.min(30000, base * (0.75 + random() * 0.5)));
 }
 
 export class Realtime {
