@@ -230,6 +230,49 @@ async function main() {
     await shot(page, '10-keys');
   });
 
+  await step('API keys screen logic against a mocked /api/keys (save, test, delete, masked key)', async () => {
+    // Runs whatever the server has: the screen's own behaviour with SPEC §5 shaped answers.
+    const context4 = await browser.newContext();
+    const p4 = await newPage(context4);
+    let saved = null;
+    const entry = () => ({ provider: 'luno', display_name: 'Luno', type: 'exchange', status: saved ? saved.status : 'not_configured',
+      masked_key: saved ? 'good...1234' : null, last_tested_at: null, last_test_error: null });
+    const reply = (route, body) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
+    await p4.route(/\/api\/keys\//, async (route) => {
+      const req = route.request();
+      const url = new URL(req.url());
+      if (url.pathname === '/api/keys/providers') return reply(route, { success: true, total: 1, providers: [{ id: 'luno', type: 'exchange', display_name: 'Luno', required_fields: ['api_key', 'api_secret'] }] });
+      if (url.pathname === '/api/keys/list') return reply(route, [entry()]);
+      if (url.pathname === '/api/keys/save') {
+        const body = JSON.parse(req.postData() || '{}');
+        expect(body.provider === 'luno' && body.api_key === 'goodkey1234' && body.api_secret === 'secret-value-5678', `save body ${req.postData()}`);
+        saved = { status: 'saved_untested' };
+        return reply(route, { success: true, provider: 'luno', status: 'saved_untested', key_info: { masked_key: 'good...1234' } });
+      }
+      if (url.pathname === '/api/keys/test') { saved = { status: 'test_ok' }; return reply(route, { ok: true, success: true, provider: 'luno', status: 'test_ok' }); }
+      if (url.pathname === '/api/keys/luno' && req.method() === 'DELETE') { saved = null; return reply(route, { success: true }); }
+      return route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":{"code":"NOT_FOUND","message":"Not Found"}}' });
+    });
+    try {
+      await login(p4, USER.email, USER.password);
+      await p4.click('nav a[data-screen=keys]');
+      await p4.waitForSelector('section[data-provider=luno] .badge[data-status=not_configured]');
+      await p4.fill('#key-luno-api_key', 'goodkey1234');
+      await p4.fill('#key-luno-api_secret', 'secret-value-5678');
+      await p4.click('form[data-provider=luno] button[type=submit]');
+      await p4.waitForSelector('section[data-provider=luno] .badge[data-status=saved_untested]');
+      expect((await p4.textContent('section[data-provider=luno]')).includes('good...1234'), 'masked key shown');
+      expect(await p4.inputValue('#key-luno-api_secret') === '', 'secret field cleared after save');
+      await p4.click('section[data-provider=luno] button:text("Test")');
+      await p4.waitForSelector('section[data-provider=luno] .badge[data-status=test_ok]');
+      p4.once('dialog', (d) => d.accept());
+      await p4.click('section[data-provider=luno] button:text("Delete")');
+      await p4.waitForSelector('section[data-provider=luno] .badge[data-status=not_configured]');
+    } finally {
+      await context4.close();
+    }
+  });
+
   await step('AI chat against a local fake provider, history kept', async () => {
     await page.click('nav a[data-screen=chat]');
     await page.fill('#chat-input', 'hello there');

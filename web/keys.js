@@ -11,7 +11,11 @@ export function mount(root, ctx) {
 
   const card = (p, entry) => {
     const id = p.id;
-    const needs = p.required_fields || ['api_key', 'api_secret'];
+    // Whatever the provider calls them, the save/test aliases accept these three names.
+    const wanted = (p.required_fields || []).map(String);
+    const needs = ['api_key'];
+    if (wanted.some((f) => f.includes('secret')) || (wanted.length === 0 && p.type !== 'ai')) needs.push('api_secret');
+    if (wanted.some((f) => f.includes('passphrase')) || p.requires_passphrase) needs.push('passphrase');
     const inputs = needs.map((f) => {
       const input = h('input', { type: f === 'api_key' ? 'text' : 'password', id: `key-${id}-${f}`, name: f, autocomplete: 'off' });
       return h('div', {}, h('label', { for: input.id, text: f.replace(/_/g, ' ') }), input);
@@ -46,7 +50,7 @@ export function mount(root, ctx) {
     try {
       const [providers, list] = await Promise.all([get('/keys/providers'), get('/keys/list')]);
       ctx.stamp();
-      const entries = new Map((Array.isArray(list) ? list : list.keys || list.providers || []).map((k) => [k.provider, k]));
+      const entries = new Map((Array.isArray(list) ? list : list.keys || list.api_keys || list.providers || []).map((k) => [k.provider, k]));
       clear(box.body).append(h('div', { class: 'grid' }, ...providers.providers.map((p) => card(p, entries.get(p.id)))));
     } catch (err) { showError(box.body, err); }
   };
