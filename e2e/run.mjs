@@ -127,6 +127,29 @@ async function main() {
     await shot(page, '03-overview');
   });
 
+  await step('overview numbers and SVG charts from mocked portfolio/analytics/profits answers', async () => {
+    const context5 = await browser.newContext();
+    const p5 = await newPage(context5);
+    const day = (i) => new Date(Date.UTC(2026, 0, 1 + i)).toISOString();
+    const answers = {
+      '/api/portfolio/summary': { equity: 12345.6, net_pnl: -12.5, total_bots: 1, active_bots: 1 },
+      '/api/profits': { period: 'daily', limit: 30, series: [0, 1, 2, 3].map((i) => ({ period_start: day(i), profit: i % 2 ? -5 : 10 + i, trades: 1, fees: 0.1 })) },
+      '/api/analytics/equity': { equity_curve: [0, 1, 2, 3, 4].map((i) => ({ timestamp: day(i), equity: 1000 + i * 10 })) },
+    };
+    await p5.route((url) => Object.hasOwn(answers, url.pathname), (route) => route.fulfill({
+      status: 200, contentType: 'application/json', body: JSON.stringify(answers[new URL(route.request().url()).pathname]) }));
+    try {
+      await login(p5, USER.email, USER.password);
+      await p5.waitForSelector('main svg path.line');
+      expect((await p5.$$('main svg rect.bar-pos')).length === 2 && (await p5.$$('main svg rect.bar-neg')).length === 2, 'two up and two down bars');
+      const stats = await p5.textContent('#overview-stats');
+      expect(stats.includes('12,345.60') && stats.includes('-'), `stats: ${stats}`);
+      await shot(p5, '03-overview-charts');
+    } finally {
+      await context5.close();
+    }
+  });
+
   await step('create-bot form shows server messages next to the field, then creates', async () => {
     await page.click('nav a[data-screen=bots]');
     await page.waitForSelector('#create-bot-form');

@@ -1,9 +1,9 @@
 // Inline SVG charts drawn by our own code: a line chart (equity) and a bar chart (profit per day).
 
 const NS = 'http://www.w3.org/2000/svg';
-const W = 600;
-const H = 200;
-const PAD = { l: 56, r: 10, t: 10, b: 24 };
+const W = 900;
+const H = 240;
+const PAD = { l: 64, r: 10, t: 10, b: 24 };
 
 function svg(tag, attrs = {}, text) {
   const el = document.createElementNS(NS, tag);
@@ -26,15 +26,16 @@ function scale(min, max, a, b) {
 function yAxis(root, min, max, y) {
   for (const v of [min, (min + max) / 2, max]) {
     root.append(svg('line', { x1: PAD.l, x2: W - PAD.r, y1: y(v), y2: y(v), class: 'axis' }));
-    root.append(svg('text', { x: PAD.l - 6, y: y(v) + 4, 'text-anchor': 'end' }, compact(v)));
+    root.append(svg('text', { x: PAD.l - 6, y: y(v) + 4, 'text-anchor': 'end' }, compact(v, max - min)));
   }
 }
 
-function compact(v) {
+/** Axis label: short (k/M) only when the span is wide enough that the labels stay distinct. */
+export function compact(v, span) {
   const a = Math.abs(v);
-  if (a >= 1e6) return `${(v / 1e6).toFixed(1)}M`;
-  if (a >= 1e3) return `${(v / 1e3).toFixed(1)}k`;
-  return v.toFixed(a < 10 ? 2 : 0);
+  if (a >= 1e6 && span >= 3e5) return `${(v / 1e6).toFixed(1)}M`;
+  if (a >= 1e3 && span >= 300) return `${(v / 1e3).toFixed(1)}k`;
+  return v.toLocaleString(undefined, { maximumFractionDigits: span < 10 ? 2 : span < 100 ? 1 : 0 });
 }
 
 /** points: [{x: Date, y: number}] in time order. */
