@@ -74,10 +74,9 @@ export class Realtime {
         this.wsFailures = 0;
         this.onState('live', 'WebSocket');
       }
-      if (evt.type === 'ping') { this.send({ type: 'pong', timestamp: evt.timestamp }); }
       this.deliver(evt);
     };
-    // The server drops clients silent for 90 s.
+    // The server drops clients silent for 90 s; our own pings (answered by pongs) keep us heard.
     clearInterval(this.pingTimer);
     this.pingTimer = setInterval(() => this.send({ type: 'ping', timestamp: new Date().toISOString() }), 25000);
     ws.onclose = (e) => {
