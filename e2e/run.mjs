@@ -221,6 +221,37 @@ async function main() {
     await shot(page, '07-platforms');
   });
 
+  await step('training bay: live countdown and Promote when eligible (mocked live-bay answer)', async () => {
+    const context6 = await browser.newContext();
+    const p6 = await newPage(context6);
+    let promoted = null;
+    const bay = () => ({ success: true, live_mode_active: true, total: 2, ready_for_promotion: promoted ? 0 : 1, min_training_hours: 24,
+      quarantine_bots: [
+        { id: 'b-ready', name: 'Ready Bot', exchange: 'luno', hours_elapsed: 25, hours_remaining: 0, eligible_for_promotion: !promoted, total_profit: 5, trades_count: 3 },
+        { id: 'b-wait', name: 'Waiting Bot', exchange: 'valr', hours_elapsed: 22, hours_remaining: 2, eligible_for_promotion: false, total_profit: 0, trades_count: 0 },
+      ].filter((b) => !(promoted && b.id === 'b-ready')) });
+    await p6.route(/\/api\/training\//, (route) => {
+      const u = new URL(route.request().url());
+      if (u.pathname === '/api/training/b-ready/promote') { promoted = true; return route.fulfill({ status: 200, contentType: 'application/json', body: '{"success":true,"message":"Promoted"}' }); }
+      return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(bay()) });
+    });
+    try {
+      await login(p6, USER.email, USER.password);
+      await p6.click('nav a[data-screen=training]');
+      await p6.waitForSelector('tr[data-bot-id=b-wait] .countdown');
+      expect(!(await p6.$('tr[data-bot-id=b-wait] [data-action=promote]')), 'no Promote before the hours');
+      const first = await p6.textContent('tr[data-bot-id=b-wait] .countdown');
+      expect(/^0?1:59:5\d|^02:00:00$/.test(first), `countdown starts near 2 h: ${first}`);
+      await p6.waitForFunction((t) => document.querySelector('tr[data-bot-id=b-wait] .countdown')?.textContent !== t, first, { timeout: 3000 });
+      await shot(p6, '06-training-bay');
+      await p6.click('tr[data-bot-id=b-ready] [data-action=promote]');
+      await p6.waitForSelector('tr[data-bot-id=b-ready]', { state: 'detached' });
+      expect(promoted === true, 'promote called');
+    } finally {
+      await context6.close();
+    }
+  });
+
   await step('system: emergency stop on and off', async () => {
     await page.click('nav a[data-screen=system]');
     await page.waitForSelector('#mode-paperTrading');
@@ -349,6 +380,9 @@ async function main() {
   });
 
   await step('admin: hidden on load, usable after unlock, hidden again after reload', async () => {
+    const zed = `zed${Date.now()}@example.com`;
+    const made = await fetch(`${server.base}/api/auth/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ first_name: 'Zed', email: zed, password: 'Passw0rdZed' }) });
+    expect(made.ok, `second user registered: ${made.status}`);
     await login(page, ADMIN_EMAIL, ADMIN_LOGIN_PASSWORD);
     expect(await page.isHidden('#nav-admin'), 'admin nav hidden on load');
     await page.click('#admin-open');
@@ -365,6 +399,15 @@ async function main() {
     await page.waitForSelector(`${row} .badge[data-status=active]`);
     await page.waitForSelector('#admin-bots');
     await page.waitForSelector('#admin-resources');
+    const overrideInput = '#admin-bots input[aria-label="Override rules for E2E Bot"]';
+    await page.fill(overrideInput, '{"max_trades_per_day":3}');
+    await page.click('#admin-bots tr:has-text("E2E Bot") button:text("Save override")');
+    await page.waitForFunction((sel) => document.querySelector(sel)?.value.includes('max_trades_per_day'), overrideInput);
+    const shown = new Promise((resolve) => page.once('dialog', (d) => { resolve(d.message()); d.accept(); }));
+    await page.click(`#admin-users tr[data-user-email="${zed}"] [data-action=reset-password]`);
+    const message = await shown;
+    expect(/One-time password for .+: \S{8,}/.test(message), `reset-password dialog: ${message}`);
+    await page.waitForTimeout(300);
     await shot(page, '13-admin');
     expect(await page.evaluate(() => Boolean(sessionStorage.getItem('amarktai.adminUnlock'))), 'unlock kept in sessionStorage');
     await page.reload();
