@@ -330,7 +330,7 @@ async function main() {
   await step('AI chat against a local fake provider, history kept', async () => {
     await page.click('nav a[data-screen=chat]');
     await page.fill('#chat-input', 'hello there');
-    await page.click('#chat-form button[type=submit]');
+    await page.press('#chat-input', 'Enter');
     await page.waitForSelector('#chat-log .msg-assistant:text("Hello from the fake provider.")');
     await page.reload();
     await page.waitForSelector('#chat-log .msg-user:text("hello there")');

@@ -36,6 +36,10 @@ export function mount(root, ctx) {
         if (!window.confirm('Delete your whole chat history?')) return;
         try { await post('/ai/chat/clear', {}); clear(log); conversationId = null; } catch (err) { toast(err.message); }
       } })));
+  // Enter sends, Shift+Enter starts a new line.
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit(); }
+  });
   const history = h('div');
   box.body.append(history, log, form);
 
