@@ -87,6 +87,8 @@ async function main() {
   fakes.push(openai.server, luno.server);
   server = await startServer({
     ADMIN_PASSWORD: ADMIN_UNLOCK_PASSWORD, ADMIN_BOOTSTRAP_PASSWORD: ADMIN_LOGIN_PASSWORD, E2E_ADMIN_EMAIL: ADMIN_EMAIL,
+    // Many logins of one user from one IP within a minute is this suite, not an attack.
+    LOGIN_RATE_LIMIT_ATTEMPTS: '100',
     OPENAI_BASE_URL: `${openai.url}/v1`, OPENAI_API_KEY: 'sk-e2e-fake', LUNO_BASE_URL: luno.url,
   });
   console.log(`server ${server.bin} at ${server.base}`);
