@@ -57,7 +57,7 @@ const ASSETS: &[Asset] = &[
     asset!("admin.js", JS),
 ];
 
-/// Strong ETags from each file's SHA-256, computed once at first use.
+/// Strong ETags from each file's SHA-256, computed once when the router is built.
 static ETAGS: LazyLock<Vec<String>> = LazyLock::new(|| {
     ASSETS
         .iter()
@@ -69,6 +69,8 @@ static ETAGS: LazyLock<Vec<String>> = LazyLock::new(|| {
 });
 
 pub fn router() -> Router<AppState> {
+    // Hash every file now, at startup, rather than on the first page load.
+    LazyLock::force(&ETAGS);
     Router::new()
         .route("/", get(index))
         .route("/index.html", get(index))
