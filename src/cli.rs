@@ -1,4 +1,9 @@
-//! Command-line interface: `serve` (default), `migrate`, `doctor`.
+//! Command-line interface: `serve` (default), `migrate`, `doctor`, `create-admin`,
+//! `rotate-keys`.
+
+mod rotate_keys;
+
+pub use rotate_keys::{rotate_keys, rotate_store, sealer_for, RotationReport};
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -33,6 +38,14 @@ pub enum Command {
         email: String,
         #[arg(long, default_value = "Admin")]
         first_name: String,
+    },
+    /// Re-encrypt every stored exchange / AI key still under key ID with the current
+    /// `API_KEY_ENCRYPTION_KEY` (the old key comes from `API_KEY_ENCRYPTION_KEY_OLD`).
+    /// Safe to interrupt and re-run.
+    RotateKeys {
+        /// Key id of the old key (the `<id>` in stored `v1:<id>:...` values).
+        #[arg(long)]
+        old_key_id: String,
     },
 }
 
@@ -173,6 +186,7 @@ pub async fn doctor() -> ExitCode {
             Err(issues.join("; "))
         },
     );
+    doctor.check("data dir", data_dir_writable(&config));
     let store = crate::store::connect_with(&config, 1, false).await;
     match &store {
         Ok(store) => {
@@ -212,6 +226,20 @@ pub async fn doctor() -> ExitCode {
         println!("{} check(s) failed", doctor.failures);
         ExitCode::FAILURE
     }
+}
+
+/// The embedded store (and the dev JWT secret file) live in `DATA_DIR`: it must be writable.
+fn data_dir_writable(config: &Config) -> Result<String, String> {
+    let dir = &config.data_dir;
+    let shown = dir.display();
+    if config.storage_engine() != "sqlite" {
+        return Ok(format!("{shown} (not used by the mongodb engine)"));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("{shown} cannot be created: {e}"))?;
+    let probe = dir.join(".amarktai-doctor-probe");
+    std::fs::write(&probe, b"ok").map_err(|e| format!("{shown} is not writable: {e}"))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(format!("{shown} is writable"))
 }
 
 /// Starts the app on a loopback ephemeral port and asks `/api/health/ping`.

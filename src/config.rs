@@ -2,10 +2,12 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use base64::Engine as _;
-use rand::RngCore;
+mod secrets;
+
+pub use secrets::DEV_ENCRYPTION_KEY_FILE;
+use secrets::{dev_encryption_key, dev_jwt_secret, parse_encryption_key, parse_old_encryption_key};
 
 /// A value that must never appear in logs or `Debug` output.
 #[derive(Clone, PartialEq, Eq)]
@@ -60,7 +62,7 @@ pub enum LogFormat {
     Pretty,
 }
 
-/// Where the JWT secret came from; a generated one is reported at boot.
+/// Where a secret (JWT secret, encryption key) came from; a generated one is reported at boot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretSource {
     Env,
@@ -92,6 +94,8 @@ pub struct OutboundConfig {
     pub openai_model: String,
     pub ai_timeout_seconds: u64,
     pub exchange_timeout_seconds: u64,
+    /// How long a public ticker price is reused before the exchange is asked again (0 = never).
+    pub price_cache_seconds: u64,
 }
 
 /// Realtime delivery knobs (SPEC §12).
@@ -101,6 +105,8 @@ pub struct RealtimeConfig {
     pub max_connections_per_user: usize,
     pub ws_heartbeat_seconds: u64,
     pub ws_idle_timeout_seconds: u64,
+    /// A WS send stuck this long means the client stopped reading: it is disconnected.
+    pub ws_send_timeout_seconds: u64,
     pub sse_heartbeat_seconds: u64,
 }
 
@@ -136,7 +142,11 @@ pub struct Config {
     pub jwt_secret_source: SecretSource,
     pub access_token_expires_min: i64,
     pub refresh_token_expires_days: i64,
-    pub api_key_encryption_key: Option<Secret<[u8; 32]>>,
+    /// AES-256 key sealing stored exchange keys (SPEC §5).
+    pub api_key_encryption_key: Secret<[u8; 32]>,
+    pub api_key_encryption_key_source: SecretSource,
+    /// The previous key during a rotation (`API_KEY_ENCRYPTION_KEY_OLD`): (key id, key).
+    pub api_key_encryption_key_old: Option<(String, Secret<[u8; 32]>)>,
     pub cors_origins: Vec<String>,
     pub request_size_limit_bytes: usize,
     pub request_timeout_seconds: u64,
@@ -245,15 +255,6 @@ fn parse_cors(raw: Option<String>) -> Result<Vec<String>, ConfigError> {
     Ok(items)
 }
 
-fn parse_encryption_key(raw: &str) -> Result<[u8; 32], ConfigError> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(raw.trim())
-        .map_err(|_| ConfigError("API_KEY_ENCRYPTION_KEY must be base64 of 32 bytes".into()))?;
-    bytes
-        .try_into()
-        .map_err(|_| ConfigError("API_KEY_ENCRYPTION_KEY must decode to exactly 32 bytes".into()))
-}
-
 /// A base URL: scheme + host (+ optional path), stored without a trailing slash.
 fn base_url(lookup: Lookup, name: &str, default: &str) -> Result<String, ConfigError> {
     let url = non_empty(lookup, name).unwrap_or_else(|| default.to_string());
@@ -331,15 +332,25 @@ impl Config {
             None => (dev_jwt_secret(&data_dir)?, SecretSource::GeneratedDevFile),
         };
 
-        let api_key_encryption_key = match non_empty(lookup, "API_KEY_ENCRYPTION_KEY") {
-            Some(raw) => Some(Secret::new(parse_encryption_key(&raw)?)),
-            None if env == Environment::Production => {
-                return Err(ConfigError(
-                    "API_KEY_ENCRYPTION_KEY is required when ENV=production".into(),
-                ))
-            }
-            None => None,
-        };
+        let (api_key_encryption_key, api_key_encryption_key_source) =
+            match non_empty(lookup, "API_KEY_ENCRYPTION_KEY") {
+                Some(raw) => (
+                    parse_encryption_key("API_KEY_ENCRYPTION_KEY", &raw)?,
+                    SecretSource::Env,
+                ),
+                None if env == Environment::Production => {
+                    return Err(ConfigError(
+                        "API_KEY_ENCRYPTION_KEY is required when ENV=production".into(),
+                    ))
+                }
+                None => (
+                    dev_encryption_key(&data_dir)?,
+                    SecretSource::GeneratedDevFile,
+                ),
+            };
+        let api_key_encryption_key_old = non_empty(lookup, "API_KEY_ENCRYPTION_KEY_OLD")
+            .map(|raw| parse_old_encryption_key(&raw))
+            .transpose()?;
 
         let log_format = match non_empty(lookup, "LOG_FORMAT").map(|v| v.to_ascii_lowercase()) {
             None if env == Environment::Production => LogFormat::Json,
@@ -375,7 +386,9 @@ impl Config {
                 525_600,
             )?,
             refresh_token_expires_days: number(lookup, "REFRESH_TOKEN_EXPIRES_DAYS", 7i64, 1, 365)?,
-            api_key_encryption_key,
+            api_key_encryption_key: Secret::new(api_key_encryption_key),
+            api_key_encryption_key_source,
+            api_key_encryption_key_old,
             cors_origins: parse_cors(non_empty(lookup, "CORS_ORIGINS"))?,
             request_size_limit_bytes: (request_size_limit_mb * 1024 * 1024) as usize,
             request_timeout_seconds: number(lookup, "REQUEST_TIMEOUT_SECONDS", 30u64, 1, 3600)?,
@@ -435,6 +448,7 @@ impl Config {
                     1,
                     120,
                 )?,
+                price_cache_seconds: number(lookup, "PRICE_CACHE_SECONDS", 5u64, 0, 3600)?,
             },
             realtime: RealtimeConfig {
                 replay_events: number(lookup, "REALTIME_REPLAY_EVENTS", 500usize, 1, 100_000)?,
@@ -453,6 +467,7 @@ impl Config {
                     1,
                     86_400,
                 )?,
+                ws_send_timeout_seconds: number(lookup, "WS_SEND_TIMEOUT_SECONDS", 10u64, 1, 3600)?,
                 sse_heartbeat_seconds: number(lookup, "SSE_HEARTBEAT_SECONDS", 15u64, 1, 3600)?,
             },
             trading: TradingConfig {
@@ -520,56 +535,17 @@ impl Config {
         if is_placeholder_secret(secret) {
             issues.push("JWT secret is a placeholder".to_string());
         }
-        if self.is_production() && self.api_key_encryption_key.is_none() {
+        if self.is_production() && self.api_key_encryption_key_source != SecretSource::Env {
             issues.push("API_KEY_ENCRYPTION_KEY missing in production".to_string());
         }
         issues
     }
 }
 
-/// In development a missing `JWT_SECRET` is generated once per data dir and kept in a file,
-/// so restarts do not log everyone out.
-fn dev_jwt_secret(data_dir: &Path) -> Result<String, ConfigError> {
-    let path = data_dir.join(".jwt_secret");
-    if let Ok(existing) = std::fs::read_to_string(&path) {
-        let existing = existing.trim().to_string();
-        if existing.len() >= 32 {
-            return Ok(existing);
-        }
-    }
-    std::fs::create_dir_all(data_dir).map_err(|e| {
-        ConfigError(format!(
-            "DATA_DIR {} cannot be created: {e}",
-            data_dir.display()
-        ))
-    })?;
-    let mut bytes = [0u8; 48];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    write_private_file(&path, &secret).map_err(|e| {
-        ConfigError(format!(
-            "DATA_DIR {} is not writable: {e}",
-            data_dir.display()
-        ))
-    })?;
-    Ok(secret)
-}
-
-fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(contents.as_bytes())
-}
-
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+
     use super::*;
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -653,6 +629,54 @@ mod tests {
         assert!(err.0.starts_with("PORT must be"), "{}", err.0);
         let err = config(&[("REQUEST_SIZE_LIMIT_MB", "lots")]).unwrap_err();
         assert!(err.0.starts_with("REQUEST_SIZE_LIMIT_MB"), "{}", err.0);
+    }
+
+    #[test]
+    fn development_generates_and_reuses_an_encryption_key_per_data_dir() {
+        let dir = std::env::temp_dir().join(format!("amarktai-cfg-{}", uuid::Uuid::new_v4()));
+        let map: HashMap<String, String> =
+            [("DATA_DIR".to_string(), dir.display().to_string())].into();
+        let first = Config::from_map(&map).unwrap();
+        let second = Config::from_map(&map).unwrap();
+        assert_eq!(
+            first.api_key_encryption_key_source,
+            SecretSource::GeneratedDevFile
+        );
+        assert_eq!(
+            first.api_key_encryption_key.expose(),
+            second.api_key_encryption_key.expose()
+        );
+        let other = config(&[]).unwrap();
+        assert_ne!(
+            first.api_key_encryption_key.expose(),
+            other.api_key_encryption_key.expose()
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn old_encryption_key_accepts_its_own_id_only() {
+        let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+        let id = crate::crypto::key_id(&[7u8; 32]);
+        let cfg = config(&[("API_KEY_ENCRYPTION_KEY_OLD", &key)]).unwrap();
+        assert_eq!(cfg.api_key_encryption_key_old.unwrap().0, id);
+        let with_id = format!("{id}:{key}");
+        let cfg = config(&[("API_KEY_ENCRYPTION_KEY_OLD", &with_id)]).unwrap();
+        assert_eq!(cfg.api_key_encryption_key_old.unwrap().0, id);
+        let wrong = format!("deadbeef:{key}");
+        let err = config(&[("API_KEY_ENCRYPTION_KEY_OLD", &wrong)]).unwrap_err();
+        assert!(err.0.starts_with("API_KEY_ENCRYPTION_KEY_OLD"), "{}", err.0);
+    }
+
+    #[test]
+    fn readiness_reports_a_generated_encryption_key_in_production() {
+        let mut cfg = config(&[("JWT_SECRET", &"r".repeat(40))]).unwrap();
+        assert!(cfg.readiness_issues().is_empty());
+        cfg.env = Environment::Production;
+        assert_eq!(
+            cfg.readiness_issues(),
+            vec!["API_KEY_ENCRYPTION_KEY missing in production".to_string()]
+        );
     }
 
     #[test]

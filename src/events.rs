@@ -2,11 +2,14 @@
 //! tokio broadcast fan-out (SPEC §12). Transports (WS, SSE) live in `http::realtime`.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use tokio::sync::broadcast;
+
+use crate::domain::clock::{SharedClock, SystemClock};
 
 mod kind;
 pub use kind::EventType;
@@ -101,7 +104,8 @@ pub struct Subscription {
     /// The user's newest event id at subscription time (0 when none yet).
     pub last_event_id: u64,
     receiver: broadcast::Receiver<Arc<Event>>,
-    /// Highest id already handed to the client; live events at or below it are skipped.
+    channel: Arc<UserChannel>,
+    /// Highest id the client is up to date with; live events at or below it are skipped.
     delivered: u64,
 }
 
@@ -109,6 +113,11 @@ impl Subscription {
     /// The user's newest event id when this subscription started.
     pub fn last_event_id(&self) -> u64 {
         self.last_event_id
+    }
+
+    /// The id the client is up to date with (what an SSE `id:` line should carry now).
+    pub fn delivered(&self) -> u64 {
+        self.delivered
     }
 
     /// Waits for the next live event; never buffers beyond the channel's fixed capacity.
@@ -122,6 +131,16 @@ impl Subscription {
                 }
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
                     metrics::counter!("events_dropped_total").increment(missed);
+                    // The client reloads everything now, so the stale backlog is dropped: a
+                    // fresh receiver (taken under the publish lock) resumes right after the
+                    // newest id, with no gap and no repeat.
+                    let log = self
+                        .channel
+                        .log
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner);
+                    self.receiver = self.channel.sender.subscribe();
+                    self.delivered = self.delivered.max(log.last_id);
                     return Received::Resync;
                 }
                 Err(broadcast::error::RecvError::Closed) => return Received::Closed,
@@ -145,19 +164,40 @@ struct UserChannel {
     /// Guards id assignment, the replay ring and the send together, so live order equals id
     /// order and a subscriber's snapshot and its receiver never overlap or leave a gap.
     log: Mutex<UserLog>,
+    /// Open realtime connections (WS + SSE) of this user, for the per-user cap.
+    connections: AtomicUsize,
+}
+
+/// One claimed connection slot; released when dropped (however the connection ends).
+pub struct ConnectionGuard {
+    channel: Arc<UserChannel>,
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        self.channel.connections.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// The in-process event bus, shared through `AppState`.
 pub struct EventBus {
     replay_capacity: usize,
     users: RwLock<HashMap<String, Arc<UserChannel>>>,
+    /// Stamps every event (the application clock, so tests that move time see it here too).
+    clock: SharedClock,
 }
 
 impl EventBus {
+    /// A bus on the wall clock.
     pub fn new(replay_capacity: usize) -> Self {
+        Self::with_clock(replay_capacity, Arc::new(SystemClock))
+    }
+
+    pub fn with_clock(replay_capacity: usize, clock: SharedClock) -> Self {
         Self {
             replay_capacity: replay_capacity.max(1),
             users: RwLock::new(HashMap::new()),
+            clock,
         }
     }
 
@@ -171,7 +211,8 @@ impl EventBus {
         let channel = self.channel(user_id);
         let mut log = channel.log.lock().unwrap_or_else(PoisonError::into_inner);
         log.last_id += 1;
-        let event = Arc::new(Event::new(log.last_id, kind, Utc::now(), payload.into()));
+        let now = self.clock.now();
+        let event = Arc::new(Event::new(log.last_id, kind, now, payload.into()));
         if log.replay.len() >= self.replay_capacity {
             log.replay.pop_front();
         }
@@ -210,8 +251,21 @@ impl EventBus {
             replay,
             last_event_id: current,
             receiver,
+            channel,
             delivered: current,
         }
+    }
+
+    /// Claims one of `user_id`'s `max` connection slots, or `None` when all are taken.
+    pub fn try_connect(&self, user_id: &str, max: usize) -> Option<ConnectionGuard> {
+        let channel = self.channel(user_id);
+        channel
+            .connections
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()?;
+        Some(ConnectionGuard { channel })
     }
 
     /// The newest event id issued for `user_id` (0 when none yet).
@@ -241,6 +295,7 @@ impl EventBus {
                         last_id: 0,
                         replay: VecDeque::with_capacity(self.replay_capacity.min(64)),
                     }),
+                    connections: AtomicUsize::new(0),
                 })
             })
             .clone()

@@ -4,14 +4,17 @@ pub mod ai;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod crypto;
 pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod events;
+pub mod exchange;
 pub mod http;
 pub mod metrics;
 pub mod state;
 pub mod store;
+pub mod trading;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -129,9 +132,17 @@ fn log_startup(state: &AppState) {
             "JWT_SECRET not set: using a generated development secret (set JWT_SECRET in production)"
         );
     }
-    if config.api_key_encryption_key.is_none() {
+    if config.api_key_encryption_key_source == config::SecretSource::GeneratedDevFile {
         tracing::warn!(
-            "API_KEY_ENCRYPTION_KEY not set (development only; required when ENV=production)"
+            path = %config.data_dir.join(config::DEV_ENCRYPTION_KEY_FILE).display(),
+            "API_KEY_ENCRYPTION_KEY not set: using a generated development key (required when ENV=production)"
+        );
+    }
+    if let Some((old_id, _)) = &config.api_key_encryption_key_old {
+        tracing::info!(
+            old_key_id = %old_id,
+            current_key_id = %state.secrets.current_key_id(),
+            "API_KEY_ENCRYPTION_KEY_OLD set: values under the old key still open; run `amarktai rotate-keys --old-key-id {old_id}`"
         );
     }
     let flags = &config.flags;

@@ -26,6 +26,9 @@ async fn main() -> ExitCode {
         Command::CreateAdmin { email, first_name } => {
             cli::create_admin(&config, &email, &first_name).await
         }
+        Command::RotateKeys { old_key_id } => {
+            cli::rotate_keys(&config, &old_key_id).await.map(|_| ())
+        }
         Command::Serve | Command::Doctor => amarktai::run(config).await,
     };
     match result {

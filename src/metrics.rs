@@ -46,6 +46,14 @@ fn describe() {
         "events_published_total",
         "Realtime events published by type"
     );
+    metrics::describe_counter!(
+        "events_dropped_total",
+        "Realtime events a lagging client skipped (it was told to force_refresh)"
+    );
+    metrics::describe_counter!(
+        "ws_slow_clients_dropped_total",
+        "WebSocket clients disconnected because they stopped reading"
+    );
     metrics::describe_counter!("engine_ticks_total", "Background engine ticks by outcome");
     metrics::describe_counter!("trades_total", "Trades recorded by mode");
     metrics::gauge!("ws_clients").set(0.0);

@@ -8,9 +8,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::AuthRuntime;
 use crate::config::Config;
+use crate::crypto::SecretBox;
 use crate::domain::clock::{SharedClock, SystemClock};
+use crate::domain::price::PriceSlot;
 use crate::engine::EngineRegistry;
 use crate::events::EventBus;
+use crate::exchange::price_feed::TickerFeed;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -26,10 +29,14 @@ pub struct AppState {
     /// The one outbound HTTP client (exchanges, AI provider).
     pub http_client: reqwest::Client,
     pub auth: Arc<AuthRuntime>,
+    /// Prices for order fills: the exchanges' public tickers (tests may swap the source).
+    pub prices: Arc<PriceSlot>,
     /// Realtime event bus (per-user ids, replay ring, fan-out to WS/SSE).
     pub events: Arc<EventBus>,
     /// The AI provider client, built once over `http_client`.
     pub ai: crate::ai::AiClient,
+    /// Seals and opens stored exchange / AI keys (current key + the old one during rotation).
+    pub secrets: Arc<SecretBox>,
 }
 
 impl AppState {
@@ -46,9 +53,15 @@ impl AppState {
             .build()
             .unwrap_or_default();
         let auth = Arc::new(AuthRuntime::new(&config));
-        let events = Arc::new(EventBus::new(config.realtime.replay_events));
+        let events = Arc::new(EventBus::with_clock(
+            config.realtime.replay_events,
+            clock.clone(),
+        ));
         let ai = crate::ai::AiClient::new(http_client.clone(), &config.outbound);
+        let secrets = Arc::new(SecretBox::from_config(&config));
+        let feed = TickerFeed::new(http_client.clone(), &config.outbound, clock.clone());
         Self {
+            secrets,
             auth,
             events,
             ai,
@@ -60,6 +73,7 @@ impl AppState {
             shutdown: CancellationToken::new(),
             started_at: Instant::now(),
             http_client,
+            prices: Arc::new(PriceSlot::with(Arc::new(feed))),
         }
     }
 }

@@ -260,9 +260,7 @@ async fn the_provider_sees_the_users_name_and_the_last_messages_as_context() {
     );
 }
 
-#[tokio::test]
-#[ignore = "needs crypto from exchange branch (SecretBox) and the /api/keys/save route"]
-async fn a_saved_user_key_wins_over_the_env_key() {
+async fn a_saved_user_key_wins_over_the_env_key(engine: Engine) {
     const USER_KEY: &str = "sk-user-own-key-9876543210";
     let provider = MockServer::start().await;
     endpoint()
@@ -274,7 +272,7 @@ async fn a_saved_user_key_wins_over_the_env_key() {
         .expect(1)
         .mount(&provider)
         .await;
-    let app = spawn(&Engine::Sqlite, Some(&provider), Some(ENV_KEY)).await;
+    let app = spawn(&engine, Some(&provider), Some(ENV_KEY)).await;
     let token = app.token_for("ownkey@example.com").await;
     let saved = app
         .post_auth(
@@ -288,3 +286,5 @@ async fn a_saved_user_key_wins_over_the_env_key() {
     assert_eq!((status, body["key_source"].as_str()), (200, Some("user")));
     assert_eq!(body["content"], "Your key.");
 }
+
+on_both_engines!(a_saved_user_key_wins_over_the_env_key);

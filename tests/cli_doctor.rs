@@ -44,6 +44,7 @@ fn doctor_passes_on_a_healthy_setup_after_migrate() {
     for check in [
         "[ok]   config",
         "[ok]   secrets",
+        "[ok]   data dir",
         "[ok]   database",
         "[ok]   migrations",
         "[ok]   port",
@@ -98,6 +99,71 @@ fn doctor_fails_with_a_clear_line_for_each_broken_precondition() {
         text.contains("[FAIL] database: mongodb not reachable"),
         "{text}"
     );
+}
+
+#[test]
+fn doctor_names_a_malformed_encryption_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for (key, message) in [
+        (
+            "not base64 at all!",
+            "API_KEY_ENCRYPTION_KEY must be base64 of 32 bytes",
+        ),
+        // Valid base64 of 16 bytes: the wrong length.
+        (
+            "AAECAwQFBgcICQoLDA0ODw==",
+            "API_KEY_ENCRYPTION_KEY must decode to exactly 32 bytes",
+        ),
+    ] {
+        let out = amarktai(dir.path())
+            .arg("doctor")
+            .env("API_KEY_ENCRYPTION_KEY", key)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success(), "{text}");
+        assert!(
+            text.contains(&format!("[FAIL] config: {message}")),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn doctor_names_a_production_setup_without_an_encryption_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = amarktai(dir.path())
+        .arg("doctor")
+        .env("ENV", "production")
+        .env_remove("API_KEY_ENCRYPTION_KEY")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("[FAIL] config: API_KEY_ENCRYPTION_KEY is required when ENV=production"),
+        "{text}"
+    );
+}
+
+#[test]
+fn doctor_names_a_data_dir_it_cannot_write() {
+    let dir = tempfile::tempdir().unwrap();
+    // A path below a regular file can never be created, even by root (CI runs as root, so
+    // permission bits alone would not make a directory unwritable).
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, b"file").unwrap();
+    let out = amarktai(dir.path())
+        .arg("doctor")
+        .env("DATA_DIR", blocker.join("data"))
+        .env("PORT", free_port().to_string())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("[FAIL] data dir: "), "{text}");
+    assert!(text.contains("cannot be created"), "{text}");
+    assert!(text.contains("check(s) failed"), "{text}");
 }
 
 #[test]

@@ -106,13 +106,14 @@ async fn if_none_match_answers_304_and_a_stale_tag_the_file() {
 #[tokio::test]
 async fn unknown_api_paths_and_assets_are_json_404_envelopes() {
     let app = TestApp::spawn().await;
-    for path in [
-        "/api/nope",
-        "/api/",
-        "/api/assets/app.js",
-        "/assets/nope.js",
-        "/assets/../Cargo.toml",
-        "/assets/index.html",
+    for (path, code) in [
+        ("/api/nope", "NOT_FOUND"),
+        ("/api/", "NOT_FOUND"),
+        ("/api/assets/app.js", "NOT_FOUND"),
+        ("/assets/../Cargo.toml", "NOT_FOUND"),
+        ("/assets/sub/app.js", "NOT_FOUND"),
+        ("/assets/nope.js", "ASSET_NOT_FOUND"),
+        ("/assets/index.html", "ASSET_NOT_FOUND"),
     ] {
         let res = app.get(path).await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
@@ -121,7 +122,7 @@ async fn unknown_api_paths_and_assets_are_json_404_envelopes() {
             "{path}"
         );
         let body: serde_json::Value = res.json().await.unwrap();
-        assert_eq!(body["error"]["code"], "NOT_FOUND", "{path}");
+        assert_eq!(body["error"]["code"], code, "{path}");
     }
     // JSON responses keep the locked-down API policy, not the dashboard's.
     let res = app.get("/api/nope").await;

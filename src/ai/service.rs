@@ -65,12 +65,14 @@ async fn saved_user_key(state: &AppState, user_id: &str) -> Option<String> {
             return None;
         }
     };
-    // TODO(crypto): decrypt with `crate::crypto::SecretBox::from_config(&state.config)
-    // .decrypt(&record.api_key_enc, user_id)` once the `exchange` branch lands on main.
-    // Until then a saved key cannot be read, so the server key answers.
-    let _ = &record.api_key_enc;
-    tracing::debug!("saved openai key present but decryption is not available yet");
-    None
+    match state.secrets.decrypt(&record.api_key_enc, user_id) {
+        Ok(key) if !key.trim().is_empty() => Some(key.trim().to_string()),
+        Ok(_) => None,
+        Err(err) => {
+            tracing::warn!(error = %err, "saved openai key cannot be decrypted; using the server key");
+            None
+        }
+    }
 }
 
 /// The user's live situation for the system prompt, aggregated in the database.

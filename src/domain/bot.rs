@@ -58,6 +58,13 @@ pub struct Bot {
     pub peak_capital: f64,
     #[serde(default)]
     pub params: StrategyParams,
+    /// The last trade booked on this bot: lets a crashed paper fill be re-applied exactly once
+    /// (see `store::trades`).
+    #[serde(default)]
+    pub last_trade_id: Option<String>,
+    /// When the circuit breaker was last reset; losses and errors before it no longer count.
+    #[serde(default)]
+    pub breaker_reset_at: Option<DateTime<Utc>>,
     /// Profit booked since UTC midnight of `last_trade_at`'s day (see `profit_today_at`).
     #[serde(default)]
     pub daily_profit: f64,
@@ -108,6 +115,8 @@ impl Bot {
             retraining_until: None,
             peak_capital: new.initial_capital,
             params: new.risk_mode.default_params(),
+            last_trade_id: None,
+            breaker_reset_at: None,
             daily_profit: 0.0,
         }
     }

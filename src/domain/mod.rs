@@ -1,6 +1,8 @@
 //! Domain models and rules, free of I/O.
 
 pub mod admin_rules;
+pub mod analytics;
+pub mod api_keys;
 pub mod auth_rules;
 pub mod bot;
 pub mod bot_enums;
@@ -14,13 +16,17 @@ pub mod fill;
 pub mod gates;
 pub mod host;
 pub mod ledger;
+pub mod order_record;
 pub mod orders;
 pub mod overrides;
 pub mod periods;
 pub mod portfolio;
+pub mod price;
 pub mod quarantine;
+pub mod reconcile;
 pub mod settings;
 pub mod status_machine;
 pub mod storage;
+pub mod trade;
 pub mod training;
 pub mod user;

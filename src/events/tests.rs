@@ -195,11 +195,13 @@ async fn a_lagging_receiver_is_resynced_and_others_are_unaffected() {
         assert_eq!(event.event_id, expected);
     }
     assert!(matches!(slow.recv().await, Received::Resync));
-    // After the resync the slow client keeps receiving (the newest retained events).
+    assert_eq!(slow.delivered(), total);
+    // After the resync the slow client skips the stale backlog and continues with new events.
+    bus.publish("u", EventType::TradeExecuted, json!({}));
     let Received::Event(event) = slow.recv().await else {
         panic!("slow after resync")
     };
-    assert_eq!(event.event_id, total - CHANNEL_CAPACITY as u64 + 1);
+    assert_eq!(event.event_id, total + 1);
 }
 
 #[test]
@@ -208,4 +210,31 @@ fn the_publisher_trait_is_object_safe_and_publishes() {
     let publisher: Arc<dyn EventPublisher> = bus.clone();
     publisher.publish("u", EventType::KeySaved, json!({"exchange": "luno"}));
     assert_eq!(bus.last_event_id("u"), 1);
+}
+
+#[test]
+fn connection_slots_are_capped_per_user_and_released_on_drop() {
+    let bus = EventBus::new(10);
+    let first = bus.try_connect("u", 2).expect("slot 1");
+    let _second = bus.try_connect("u", 2).expect("slot 2");
+    assert!(bus.try_connect("u", 2).is_none());
+    assert!(bus.try_connect("other", 2).is_some());
+    drop(first);
+    assert!(bus.try_connect("u", 2).is_some());
+}
+
+#[test]
+fn events_are_stamped_by_the_application_clock() {
+    let start = DateTime::parse_from_rfc3339("2026-03-01T12:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let clock = crate::domain::clock::ManualClock::new(start);
+    let bus = EventBus::with_clock(10, Arc::new(clock.clone()));
+    let first = bus.publish("alice", EventType::Alert, json!({}));
+    clock.advance(chrono::Duration::seconds(90));
+    let second = bus.publish("alice", EventType::Alert, json!({}));
+    assert_eq!(first.timestamp, start);
+    assert_eq!(second.timestamp, start + chrono::Duration::seconds(90));
+    let wire: Value = serde_json::from_str(second.json()).unwrap();
+    assert_eq!(wire["timestamp"], "2026-03-01T12:01:30+00:00");
 }

@@ -1,5 +1,5 @@
 //! The built-in web dashboard: static files from `web/` embedded in the binary, served at `/`
-//! and `/assets/*` with their own strict CSP and ETag revalidation (304 on `If-None-Match`).
+//! and `/assets/{file}` with their own strict CSP and ETag revalidation (304 on `If-None-Match`).
 
 use std::sync::LazyLock;
 
@@ -73,27 +73,31 @@ pub fn router() -> Router<AppState> {
     LazyLock::force(&ETAGS);
     Router::new()
         .route("/", get(index))
-        .route("/index.html", get(index))
-        .route("/assets/{*path}", get(asset))
+        .route("/assets/{file}", get(asset))
 }
 
 async fn index(headers: HeaderMap) -> Response {
     serve("index.html", &headers).unwrap_or_else(|e| e.into_response())
 }
 
-async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
+async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
     // index.html is only served at `/`, so relative asset links cannot load it twice.
-    if path == "index.html" {
-        return AppError::not_found("NOT_FOUND", "Not Found").into_response();
+    if file == "index.html" {
+        return no_such_file().into_response();
     }
-    serve(&path, &headers).unwrap_or_else(|e| e.into_response())
+    serve(&file, &headers).unwrap_or_else(|e| e.into_response())
+}
+
+/// Its own code, so an unknown file under the route is told apart from an unknown route.
+fn no_such_file() -> AppError {
+    AppError::not_found("ASSET_NOT_FOUND", "No such dashboard file")
 }
 
 fn serve(name: &str, request: &HeaderMap) -> Result<Response, AppError> {
     let index = ASSETS
         .iter()
         .position(|a| a.name == name)
-        .ok_or_else(|| AppError::not_found("NOT_FOUND", "Not Found"))?;
+        .ok_or_else(no_such_file)?;
     let asset = &ASSETS[index];
     let etag = &ETAGS[index];
     let fresh = request

@@ -7,6 +7,7 @@ pub mod admin_counts;
 pub mod admin_resources;
 pub mod admin_stats;
 pub mod alerts;
+pub mod analytics;
 pub mod auth;
 pub mod bots;
 pub mod chat;
@@ -14,10 +15,19 @@ pub mod chat_conversations;
 pub mod context;
 pub mod dashboard;
 pub mod health;
+pub mod keys;
+pub mod ledger;
 pub mod middleware;
+pub mod openapi;
+pub mod orders;
 pub mod platforms;
+pub mod portfolio;
+pub mod prices;
+pub mod query_params;
 pub mod rate_limit;
+pub mod realtime;
 pub mod system;
+pub mod trades;
 pub mod training;
 
 use axum::extract::DefaultBodyLimit;
@@ -46,12 +56,21 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(admin_bots::router())
         .merge(admin_resources::router())
         .merge(admin_stats::router())
+        .merge(realtime::router())
         .merge(bots::router())
         .merge(training::router())
         .merge(platforms::router())
+        .merge(portfolio::router())
+        .merge(analytics::router())
+        .merge(trades::router())
         .merge(system::router())
         .merge(alerts::router())
         .merge(chat::router())
+        .merge(keys::router())
+        .merge(openapi::router())
+        .merge(orders::router())
+        .merge(ledger::router())
+        .merge(prices::router())
         .merge(dashboard::router())
         .merge(extra)
         .fallback(middleware::not_found);

@@ -4,11 +4,15 @@ pub mod audit;
 pub mod bots;
 pub mod chat;
 pub mod keys;
+pub mod ledger;
 pub mod mongo;
+pub mod orders;
 pub mod platform;
 pub mod settings;
 pub mod sqlite;
 pub mod tokens;
+pub mod trade_stats;
+pub mod trades;
 pub mod users;
 
 use std::sync::Arc;
@@ -19,9 +23,13 @@ pub use audit::{AuditEntry, AuditRepo};
 pub use bots::BotRepo;
 pub use chat::ChatRepo;
 pub use keys::{ApiKeyRecord, ApiKeyRepo};
+pub use ledger::LedgerRepo;
+pub use orders::OrderRepo;
 pub use platform::PlatformRepo;
 pub use settings::{AlertRepo, SettingsRepo};
 pub use tokens::{RefreshToken, TokenRepo};
+pub use trade_stats::TradeStatsRepo;
+pub use trades::TradeRepo;
 pub use users::UserRepo;
 
 /// Storage failures the domain can act on.
@@ -70,6 +78,11 @@ pub struct Store {
     pub bots: Arc<dyn BotRepo>,
     /// Cross-user aggregates (admin, `/api/status`).
     pub platform: Arc<dyn PlatformRepo>,
+    pub orders: Arc<dyn OrderRepo>,
+    pub trades: Arc<dyn TradeRepo>,
+    /// Read-side aggregates over trades (portfolio, profits, analytics).
+    pub trade_stats: Arc<dyn TradeStatsRepo>,
+    pub ledger: Arc<dyn LedgerRepo>,
 }
 
 impl Store {
@@ -126,12 +139,15 @@ impl Store {
         let keys = self.keys.delete_for_user(user_id).await?;
         let alerts = self.alerts.clear(user_id).await?;
         let chat_messages = self.chat.clear(user_id).await?;
+        let orders = self.orders.delete_for_user(user_id).await?;
+        let trades = self.trades.delete_for_user(user_id).await?;
+        let ledger = self.ledger.delete_for_user(user_id).await?;
         let bots = self.bots.delete_for_user(user_id).await?;
         let settings = self.settings.delete_for_user(user_id).await?;
         let tokens = self.tokens.delete_for_user(user_id).await?;
         let user = self.users.delete(user_id).await?;
         Ok(serde_json::json!({
-            "api_keys": keys, "alerts": alerts, "chat_messages": chat_messages, "bots": bots, "settings": settings, "tokens": tokens, "user": user,
+            "api_keys": keys, "alerts": alerts, "chat_messages": chat_messages, "orders": orders, "trades": trades, "ledger": ledger, "bots": bots, "settings": settings, "tokens": tokens, "user": user,
         }))
     }
 }

@@ -26,6 +26,7 @@ const DATES: &[&str] = &[
     "promoted_at",
     "last_trade_at",
     "retraining_until",
+    "breaker_reset_at",
 ];
 
 pub(super) struct MongoBots {
@@ -41,7 +42,7 @@ impl MongoBots {
         }
     }
 
-    fn encode(bot: &Bot) -> StoreResult<Document> {
+    pub(super) fn encode(bot: &Bot) -> StoreResult<Document> {
         let mut d = to_document(bot, DATES)?;
         let key = if bot.status == BotStatus::Deleted {
             deleted_name_key(&bot.id)
@@ -52,7 +53,7 @@ impl MongoBots {
         Ok(d)
     }
 
-    fn decode(mut d: Document) -> StoreResult<Bot> {
+    pub(super) fn decode(mut d: Document) -> StoreResult<Bot> {
         d.remove("active_name_key");
         from_document(d, DATES)
     }

@@ -6,9 +6,14 @@ mod chat;
 mod dates;
 mod json_doc;
 mod keys;
+mod ledger;
+mod orders;
 mod platform;
 mod settings;
 mod tokens;
+mod trade_stats;
+mod trades;
+mod trades_write;
 mod users;
 
 use std::sync::Arc;
@@ -66,6 +71,9 @@ pub async fn open(
     if migrate {
         admin.migrate().await?;
     }
+    let ledger = ledger::MongoLedger::new(&db);
+    let orders = orders::MongoOrders::new(&db);
+    let trades = trades::MongoTrades::new(&db, ledger.clone(), orders.clone());
     Ok(Store {
         admin,
         users: Arc::new(users::MongoUsers::new(&db)),
@@ -77,6 +85,10 @@ pub async fn open(
         chat: Arc::new(chat::MongoChat::new(&db)),
         bots: Arc::new(bots::MongoBots::new(&db)),
         platform: Arc::new(platform::MongoPlatform::new(&db)),
+        orders: Arc::new(orders),
+        trades: Arc::new(trades),
+        trade_stats: Arc::new(trade_stats::MongoTradeStats::new(&db)),
+        ledger: Arc::new(ledger),
     })
 }
 

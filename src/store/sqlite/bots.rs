@@ -18,11 +18,11 @@ pub(super) struct SqliteBots {
     pub(super) pool: SqlitePool,
 }
 
-fn decode(doc: &str) -> StoreResult<Bot> {
+pub(super) fn decode(doc: &str) -> StoreResult<Bot> {
     serde_json::from_str(doc).map_err(|e| StoreError::Other(format!("bad bot document: {e}")))
 }
 
-fn encode(bot: &Bot) -> StoreResult<String> {
+pub(super) fn encode(bot: &Bot) -> StoreResult<String> {
     serde_json::to_string(bot).map_err(|e| StoreError::Other(format!("encode bot: {e}")))
 }
 

@@ -1,0 +1,198 @@
+//! `/api/ledger/*` (SPEC §8): the append-only, hash-chained ledger: fills, events, funding,
+//! reconciliation against the bots, integrity check and audit trail.
+
+use axum::extract::{Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::CurrentUser;
+use crate::domain::ledger::{LedgerKind, NewLedgerEntry};
+use crate::domain::reconcile::reconcile;
+use crate::error::{AppError, AppJson, AppResult, FieldError};
+use crate::state::AppState;
+use crate::store::ledger::LedgerFilter;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/ledger/fills", get(fills))
+        .route("/api/ledger/events", get(events))
+        .route("/api/ledger/funding", post(funding))
+        .route("/api/ledger/reconcile", get(reconcile_route))
+        .route("/api/ledger/verify-integrity", get(verify_integrity))
+        .route("/api/ledger/audit-trail", get(audit_trail))
+}
+
+/// Largest single funding movement accepted (absurd numbers are refused, not stored).
+const MAX_FUNDING: f64 = 1_000_000_000.0;
+const MAX_DESCRIPTION_CHARS: usize = 500;
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    bot_id: Option<String>,
+    kind: Option<String>,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    limit: Option<u32>,
+}
+
+impl ListQuery {
+    fn filter(self, kind: Option<LedgerKind>) -> AppResult<LedgerFilter> {
+        let kind = match (kind, self.kind.as_deref()) {
+            (Some(k), _) => Some(k),
+            (None, None) => None,
+            (None, Some(raw)) => Some(parse_kind(raw)?),
+        };
+        Ok(LedgerFilter {
+            kind,
+            bot_id: self.bot_id,
+            since: self.since,
+            until: self.until,
+            limit: self.limit.unwrap_or(100).clamp(1, 1000),
+        })
+    }
+}
+
+fn parse_kind(raw: &str) -> AppResult<LedgerKind> {
+    Ok(match raw.trim().to_ascii_lowercase().as_str() {
+        "fill" => LedgerKind::Fill,
+        "funding" => LedgerKind::Funding,
+        "fee" => LedgerKind::Fee,
+        "adjustment" => LedgerKind::Adjustment,
+        _ => {
+            return Err(AppError::field(
+                "kind",
+                "kind must be fill, funding, fee or adjustment",
+            ))
+        }
+    })
+}
+
+async fn fills(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Json<Value>> {
+    let filter = q.filter(Some(LedgerKind::Fill))?;
+    let entries = state.store.ledger.list(user.id(), &filter).await?;
+    Ok(Json(
+        json!({"fills": entries, "count": entries.len(), "limit": filter.limit}),
+    ))
+}
+
+async fn events(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Json<Value>> {
+    let filter = q.filter(None)?;
+    let entries = state.store.ledger.list(user.id(), &filter).await?;
+    Ok(Json(
+        json!({"events": entries, "count": entries.len(), "limit": filter.limit}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct FundingBody {
+    amount: f64,
+    currency: Option<String>,
+    description: Option<String>,
+}
+
+/// Deposits (> 0) and withdrawals (< 0) of account funds, appended to the chain.
+async fn funding(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    AppJson(body): AppJson<FundingBody>,
+) -> AppResult<Json<Value>> {
+    let mut errors = Vec::new();
+    if !body.amount.is_finite() || body.amount == 0.0 || body.amount.abs() > MAX_FUNDING {
+        errors.push(FieldError::new(
+            "amount",
+            "amount must be a non-zero number of at most 1000000000",
+        ));
+    }
+    let currency = body
+        .currency
+        .as_deref()
+        .map(|c| c.trim().to_ascii_uppercase())
+        .unwrap_or_else(|| user.user.currency.clone());
+    if !(3..=5).contains(&currency.len()) || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+        errors.push(FieldError::new(
+            "currency",
+            "currency must be a 3-5 letter code such as ZAR",
+        ));
+    }
+    let description = body.description.unwrap_or_default().trim().to_string();
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        errors.push(FieldError::new(
+            "description",
+            "description must be at most 500 characters",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::validation(errors));
+    }
+    let entry = state
+        .store
+        .ledger
+        .append(NewLedgerEntry {
+            user_id: user.id().to_string(),
+            kind: LedgerKind::Funding,
+            amount: body.amount,
+            currency,
+            bot_id: None,
+            ref_id: uuid::Uuid::new_v4().to_string(),
+            description,
+            timestamp: state.clock.now(),
+        })
+        .await?;
+    Ok(Json(json!({"success": true, "entry": entry})))
+}
+
+async fn reconcile_route(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<Json<Value>> {
+    let bots = state.store.bots.list(user.id(), None).await?;
+    let totals = state.store.ledger.totals(user.id()).await?;
+    let report = reconcile(&bots, &totals.fills_by_bot);
+    let mut body = serde_json::to_value(&report).map_err(AppError::internal)?;
+    if let Some(obj) = body.as_object_mut() {
+        obj.insert("ledger_totals".into(), json!(totals.by_kind));
+        obj.insert("entries".into(), json!(totals.entries));
+        obj.insert("timestamp".into(), json!(state.clock.now()));
+    }
+    Ok(Json(body))
+}
+
+async fn verify_integrity(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<Json<Value>> {
+    let report = state.store.ledger.verify(user.id()).await?;
+    let mut body = serde_json::to_value(&report).map_err(AppError::internal)?;
+    if let Some(obj) = body.as_object_mut() {
+        obj.insert("valid".into(), json!(report.ok));
+        obj.insert("verified_at".into(), json!(state.clock.now()));
+    }
+    Ok(Json(body))
+}
+
+/// Every entry with its links (seq, prev_hash, hash), newest first, plus the chain verdict.
+async fn audit_trail(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Json<Value>> {
+    let filter = q.filter(None)?;
+    let entries = state.store.ledger.list(user.id(), &filter).await?;
+    let integrity = state.store.ledger.verify(user.id()).await?;
+    Ok(Json(json!({
+        "entries": entries,
+        "count": entries.len(),
+        "integrity": integrity,
+    })))
+}

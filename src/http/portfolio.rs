@@ -1,0 +1,86 @@
+//! `/api/portfolio/summary` and `/api/profits` (SPEC §7): the caller's portfolio from their
+//! bots and trades, aggregated in the database (see `store::trade_stats`).
+
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::CurrentUser;
+use crate::domain::analytics::{portfolio_summary, BotCapital, PortfolioSummary};
+use crate::domain::periods::{fill_empty_periods, window_start, Period, MAX_PERIOD_LIMIT};
+use crate::error::AppResult;
+use crate::http::query_params::{choice, clamped};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/portfolio/summary", get(summary))
+        .route("/api/profits", get(profits))
+}
+
+/// Finishes fills a crash interrupted (MongoDB), so reads never miss a booked trade.
+pub(crate) async fn settle_trades(state: &AppState, user_id: &str) -> AppResult<()> {
+    state.store.trades.repair(Some(user_id)).await?;
+    Ok(())
+}
+
+async fn summary(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<Json<PortfolioSummary>> {
+    settle_trades(&state, user.id()).await?;
+    let bots = state.store.bots.list(user.id(), None).await?;
+    let totals = state.store.trade_stats.totals(user.id(), None).await?;
+    let days = state
+        .store
+        .trade_stats
+        .daily_results(user.id(), None)
+        .await?;
+    Ok(Json(portfolio_summary(
+        BotCapital::of(&bots),
+        &totals,
+        &days,
+        state.clock.now(),
+    )))
+}
+
+#[derive(Deserialize)]
+struct ProfitsQuery {
+    period: Option<String>,
+    limit: Option<String>,
+}
+
+/// `limit` is clamped to 1..=366; an unknown `period` is a 422.
+async fn profits(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(q): Query<ProfitsQuery>,
+) -> AppResult<Json<Value>> {
+    let period = choice(
+        "period",
+        q.period.as_deref(),
+        Period::Daily,
+        Period::parse,
+        "daily, weekly, monthly",
+    )?;
+    let limit = clamped(
+        "limit",
+        q.limit.as_deref(),
+        30,
+        (1, MAX_PERIOD_LIMIT as u32),
+    )? as usize;
+    settle_trades(&state, user.id()).await?;
+    let now = state.clock.now();
+    let since = window_start(period, limit, now);
+    let days = state
+        .store
+        .trade_stats
+        .daily_results(user.id(), Some(since))
+        .await?;
+    let series = fill_empty_periods(&days, period, limit, now);
+    Ok(Json(
+        json!({"period": period, "limit": limit, "series": series}),
+    ))
+}

@@ -1,0 +1,46 @@
+//! `GET /api/prices/live` (SPEC §7): the feed's price for every traded pair.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use futures_util::future::join_all;
+use serde_json::{json, Map, Value};
+
+use crate::auth::CurrentUser;
+use crate::domain::orders::KNOWN_SYMBOLS;
+use crate::domain::price::{preferred_exchange, PriceSource};
+use crate::error::AppResult;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/prices/live", get(live))
+}
+
+/// `{"BTC/ZAR": {price, change_24h, source, timestamp}, ...}`. A pair no exchange answered
+/// for is left out (never a made-up price).
+async fn live(
+    State(state): State<AppState>,
+    CurrentUser(_user): CurrentUser,
+) -> AppResult<Json<Value>> {
+    let prices = state.prices.clone();
+    let quotes = join_all(KNOWN_SYMBOLS.iter().map(|symbol| {
+        let prices = prices.clone();
+        async move {
+            (
+                symbol,
+                prices.price(preferred_exchange(symbol), symbol).await,
+            )
+        }
+    }))
+    .await;
+    let mut out = Map::new();
+    for (symbol, quote) in quotes {
+        if let Ok(q) = quote {
+            out.insert(
+                symbol.to_string(),
+                json!({"price": q.price, "change_24h": q.change_24h, "source": q.source, "timestamp": q.timestamp}),
+            );
+        }
+    }
+    Ok(Json(Value::Object(out)))
+}

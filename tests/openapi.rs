@@ -1,0 +1,402 @@
+//! The OpenAPI document matches the routers (both ways), has a valid 3.1 shape, and the docs
+//! page is served offline with a strict CSP (and hidden in production unless enabled).
+
+mod common;
+#[path = "openapi/route_scan.rs"]
+mod route_scan;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use common::{Engine, TestApp, TestConfig};
+use route_scan::Route;
+use serde_json::Value;
+
+/// Documented routes that other branches are still building. When one of them lands in the
+/// router, `planned_routes_are_not_in_the_router_yet` fails: delete it from this list.
+const PLANNED_ROUTES: &[(&str, &str)] = &[];
+
+const HTTP_METHODS: [&str; 8] = [
+    "get", "post", "put", "delete", "patch", "head", "options", "trace",
+];
+
+fn router_routes() -> BTreeSet<Route> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
+    let routes = route_scan::routes_in(&dir).unwrap_or_else(|e| panic!("route scan: {e}"));
+    assert!(
+        routes.len() > 50,
+        "the route scan found only {} routes: is it broken?",
+        routes.len()
+    );
+    routes
+}
+
+fn spec() -> Value {
+    serde_json::from_str(amarktai::http::openapi::spec_json()).expect("the spec is JSON")
+}
+
+fn spec_routes(spec: &Value) -> BTreeSet<Route> {
+    let mut routes = BTreeSet::new();
+    for (path, item) in spec["paths"].as_object().expect("paths object") {
+        for method in HTTP_METHODS {
+            if item.get(method).is_some() {
+                routes.insert((method.to_ascii_uppercase(), path.clone()));
+            }
+        }
+    }
+    routes
+}
+
+fn planned() -> BTreeSet<Route> {
+    PLANNED_ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect()
+}
+
+fn listing(routes: &BTreeSet<Route>) -> String {
+    routes
+        .iter()
+        .map(|(m, p)| format!("  {m} {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn every_route_in_the_router_is_documented_with_the_same_method() {
+    let documented = spec_routes(&spec());
+    let missing: BTreeSet<Route> = router_routes().difference(&documented).cloned().collect();
+    assert!(
+        missing.is_empty(),
+        "routes registered in src/http but missing from the OpenAPI spec \
+         (add them to src/http/openapi/paths/):\n{}",
+        listing(&missing)
+    );
+}
+
+#[test]
+fn every_documented_route_exists_in_the_router_or_is_planned() {
+    let router = router_routes();
+    let planned = planned();
+    let phantom: BTreeSet<Route> = spec_routes(&spec())
+        .into_iter()
+        .filter(|r| !router.contains(r) && !planned.contains(r))
+        .collect();
+    assert!(
+        phantom.is_empty(),
+        "documented routes that no router registers (and that are not in PLANNED_ROUTES):\n{}",
+        listing(&phantom)
+    );
+}
+
+#[test]
+fn planned_routes_are_documented_and_not_in_the_router_yet() {
+    let router = router_routes();
+    let documented = spec_routes(&spec());
+    let landed: BTreeSet<Route> = planned().intersection(&router).cloned().collect();
+    assert!(
+        landed.is_empty(),
+        "these routes are now in the router: remove them from PLANNED_ROUTES in tests/openapi.rs:\n{}",
+        listing(&landed)
+    );
+    let undocumented: BTreeSet<Route> = planned().difference(&documented).cloned().collect();
+    assert!(
+        undocumented.is_empty(),
+        "PLANNED_ROUTES entries missing from the spec:\n{}",
+        listing(&undocumented)
+    );
+    assert_eq!(
+        planned().len(),
+        PLANNED_ROUTES.len(),
+        "PLANNED_ROUTES has duplicates"
+    );
+}
+
+/// Every `$ref` in `value`.
+fn refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                match (key.as_str(), v) {
+                    ("$ref", Value::String(r)) => out.push(r.clone()),
+                    _ => refs(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_spec_has_a_valid_openapi_3_1_shape() {
+    let spec = spec();
+    let version = spec["openapi"].as_str().expect("openapi field");
+    assert!(version.starts_with("3.1."), "openapi is {version}");
+    assert!(spec["info"]["title"].is_string() && spec["info"]["version"].is_string());
+    let schemas = spec["components"]["schemas"]
+        .as_object()
+        .expect("components.schemas");
+    let envelope = &schemas["ErrorEnvelope"];
+    assert_eq!(envelope["properties"]["detail"]["type"], "string");
+    assert!(envelope["properties"]["error"].is_object());
+    assert_eq!(
+        spec["components"]["securitySchemes"]["bearerAuth"]["scheme"],
+        "bearer"
+    );
+
+    let mut operation_ids = BTreeSet::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        assert!(path.starts_with('/'), "{path}");
+        for method in HTTP_METHODS {
+            let Some(op) = item.get(method) else { continue };
+            let name = format!("{} {path}", method.to_ascii_uppercase());
+            let id = op["operationId"].as_str().unwrap_or_default();
+            assert!(
+                operation_ids.insert(id.to_string()),
+                "{name}: duplicate operationId {id}"
+            );
+            assert!(
+                op["summary"].as_str().is_some_and(|s| !s.is_empty()),
+                "{name}: no summary"
+            );
+            assert!(
+                op["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                "{name}: no tag"
+            );
+            let responses = op["responses"].as_object().expect("responses");
+            assert!(
+                responses.keys().any(|s| s.starts_with('2') || s == "101"),
+                "{name}: no success response"
+            );
+            for (status, response) in responses {
+                assert!(
+                    response["description"].is_string(),
+                    "{name} {status}: no description"
+                );
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert_eq!(
+                        response["content"]["application/json"]["schema"]["$ref"],
+                        "#/components/schemas/ErrorEnvelope",
+                        "{name} {status} must use the error envelope"
+                    );
+                }
+            }
+            // Path template segments and declared path parameters agree.
+            let in_path: BTreeSet<&str> = path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+                .collect();
+            let declared: BTreeSet<&str> = op["parameters"]
+                .as_array()
+                .map(|ps| {
+                    ps.iter()
+                        .filter(|p| p["in"] == "path")
+                        .filter_map(|p| p["name"].as_str())
+                        .collect()
+                })
+                .unwrap_or_default();
+            assert_eq!(in_path, declared, "{name}: path parameters");
+            let needs_token = op.get("security").is_some();
+            if needs_token {
+                assert!(responses.contains_key("401"), "{name}: bearer without 401");
+            }
+        }
+    }
+    let mut all = Vec::new();
+    refs(&spec, &mut all);
+    assert!(!all.is_empty());
+    for r in all {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("unexpected $ref {r}"));
+        assert!(schemas.contains_key(name), "$ref {r} does not resolve");
+    }
+}
+
+/// A concrete URL for a path template.
+fn concrete(path: &str) -> String {
+    path.split('/')
+        .map(|s| if s.starts_with('{') { "x0" } else { s })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The router's own fallback (no such route) or 405 (no such method on that path).
+async fn is_unrouted(response: reqwest::Response) -> bool {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    status == 405
+        || (status == 404 && body["error"]["code"] == "NOT_FOUND" && body["detail"] == "Not Found")
+}
+
+#[tokio::test]
+async fn documented_routes_are_served_and_planned_ones_are_not_yet() {
+    let app = TestApp::spawn().await;
+    let planned = planned();
+    let mut wrong = Vec::new();
+    for (method, path) in spec_routes(&spec()) {
+        let url = app.url(&concrete(&path));
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let response = app
+            .client
+            .request(method.clone(), url)
+            .send()
+            .await
+            .expect("request");
+        let unrouted = is_unrouted(response).await;
+        let is_planned = planned.contains(&(method.to_string(), path.clone()));
+        if unrouted != is_planned {
+            wrong.push(format!(
+                "  {method} {path}: {}",
+                if is_planned {
+                    "planned but served"
+                } else {
+                    "documented but not served"
+                }
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "router and spec disagree:\n{}",
+        wrong.join("\n")
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_spec_is_served_as_json_and_matches_the_built_document() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/api/openapi.json").await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    let served: Value = response.json().await.expect("json");
+    assert_eq!(served, spec());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_docs_page_works_offline_under_a_strict_csp() {
+    let app = TestApp::spawn().await;
+    let page = app.get("/api/docs").await;
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+        "{csp}"
+    );
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"<script src="/api/docs/app.js""#));
+    // No inline script: every <script> has a src and no body.
+    for chunk in html.split("<script").skip(1) {
+        let tag_end = chunk.find('>').expect("tag end");
+        assert!(
+            chunk[..tag_end].contains("src="),
+            "inline <script> in the docs page"
+        );
+        assert!(
+            chunk[tag_end + 1..].starts_with("</script>"),
+            "script with a body"
+        );
+    }
+    assert!(
+        !html.contains(" style=") && !html.contains("onclick"),
+        "inline style/handler"
+    );
+
+    for (path, content_type) in [
+        ("/api/docs/app.js", "application/javascript"),
+        ("/api/docs/style.css", "text/css"),
+    ] {
+        let asset = app.get(path).await;
+        assert_eq!(asset.status(), 200, "{path}");
+        assert!(
+            asset.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(content_type),
+            "{path}"
+        );
+        let text = asset.text().await.unwrap();
+        assert!(
+            !text.contains("http://") && !text.contains("https://"),
+            "{path} loads remote content"
+        );
+        if path.ends_with(".js") {
+            assert!(
+                text.contains("/api/openapi.json"),
+                "the script loads the spec"
+            );
+            assert!(
+                !text.contains("innerHTML") && !text.contains("eval("),
+                "unsafe DOM use"
+            );
+        }
+    }
+    app.stop().await;
+}
+
+async fn docs_status(config: TestConfig) -> Vec<u16> {
+    let app = TestApp::spawn_with(config, axum::Router::new()).await;
+    let mut statuses = Vec::new();
+    for path in [
+        "/api/openapi.json",
+        "/api/docs",
+        "/api/docs/app.js",
+        "/api/docs/style.css",
+    ] {
+        statuses.push(app.get(path).await.status().as_u16());
+    }
+    app.stop().await;
+    statuses
+}
+
+fn production() -> TestConfig {
+    TestConfig::new(&Engine::Sqlite)
+        .set("ENV", "production")
+        .set(
+            "JWT_SECRET",
+            "k3V9q-prod-like-secret-4f1c2b7e9a0d5e6f7a8b9c0d",
+        )
+        .set(
+            "API_KEY_ENCRYPTION_KEY",
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        )
+}
+
+#[tokio::test]
+async fn docs_are_off_in_production_unless_enable_docs_is_true() {
+    assert_eq!(docs_status(production()).await, vec![404; 4]);
+    assert_eq!(
+        docs_status(production().set("ENABLE_DOCS", "true")).await,
+        vec![200; 4]
+    );
+    assert_eq!(
+        docs_status(TestConfig::new(&Engine::Sqlite).set("ENABLE_DOCS", "false")).await,
+        vec![404; 4]
+    );
+}
+
+#[tokio::test]
+async fn a_hidden_docs_route_answers_with_the_error_envelope() {
+    let app = TestApp::spawn_with(production(), axum::Router::new()).await;
+    let response = app.get("/api/openapi.json").await;
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "NOT_FOUND");
+    assert!(body["detail"].is_string());
+    app.stop().await;
+}
