@@ -62,6 +62,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let addr = format!("{}:{}", config.host, config.port);
     let state = build_state(config).await?;
+    // The trading scheduler trades through the same order pipeline as manual orders.
+    let executor = std::sync::Arc::new(trading::scheduled::PipelineExecutor::new(state.clone()));
+    let engines = engine::start(&state, Some(executor));
     log_startup(&state);
     let listener = TcpListener::bind(&addr)
         .await
@@ -79,6 +82,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         Ok(Ok(Err(e))) => tracing::error!(error = %e, "server error during shutdown"),
         Ok(Err(e)) => tracing::error!(error = %e, "server task failed"),
         Err(_) => tracing::warn!("in-flight requests did not finish in time; exiting anyway"),
+    }
+    for handle in engines {
+        if tokio::time::timeout(SHUTDOWN_GRACE, handle).await.is_err() {
+            tracing::warn!("an engine did not stop in time; exiting anyway");
+        }
     }
     state.store.admin.close().await;
     tracing::info!("store closed; bye");
@@ -145,16 +153,9 @@ fn log_startup(state: &AppState) {
             "API_KEY_ENCRYPTION_KEY_OLD set: values under the old key still open; run `amarktai rotate-keys --old-key-id {old_id}`"
         );
     }
-    let flags = &config.flags;
-    let started = state.engines.enabled_names();
-    tracing::info!(
-        "Feature flags: ENABLE_TRADING={} ENABLE_SCHEDULERS={} ENABLE_AUTOPILOT={} DISABLE_AI_BODYGUARD={} ENABLE_LIVE_TRADING={} ENABLE_REALTIME={}; engines enabled by flags: [{}]; engines started: none (engines land with the trading core)",
-        flags.enable_trading,
-        flags.enable_schedulers,
-        flags.enable_autopilot,
-        flags.disable_ai_bodyguard,
-        flags.enable_live_trading,
-        flags.enable_realtime,
-        started.join(", "),
+    let line = engine::flags_line::feature_flags_line(
+        &config.flags,
+        &state.engines.snapshot(state.clock.now()),
     );
+    tracing::info!("{line}");
 }

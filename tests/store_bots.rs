@@ -261,6 +261,8 @@ async fn save_round_trips_every_field(engine: Engine) {
         .last_trade_at
         .map(|t| chrono::DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap());
     b.updated_at = b.last_trade_at.unwrap();
+    // The bodyguard's hour window opened with that trade (BSON dates hold milliseconds).
+    b.hour_started_at = b.last_trade_at;
     assert!(store.bots.save(&b).await.unwrap());
     assert_eq!(store.bots.find("u1", &b.id).await.unwrap().unwrap(), b);
     assert_eq!(

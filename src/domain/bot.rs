@@ -68,6 +68,21 @@ pub struct Bot {
     /// Profit booked since UTC midnight of `last_trade_at`'s day (see `profit_today_at`).
     #[serde(default)]
     pub daily_profit: f64,
+    /// Losing trades in a row since the last win (the bodyguard's losing-streak rule).
+    #[serde(default)]
+    pub consecutive_losses: u32,
+    /// Start of the one-hour window the bodyguard watches (see `domain::bodyguard`).
+    #[serde(default)]
+    pub hour_started_at: Option<DateTime<Utc>>,
+    /// Trades booked in that window.
+    #[serde(default)]
+    pub hour_trade_count: u32,
+    /// Highest capital seen in that window (drawdown-in-an-hour is measured from it).
+    #[serde(default)]
+    pub hour_peak_capital: f64,
+    /// Created by the autopilot from reinvested profit (at most one such bot per user per day).
+    #[serde(default)]
+    pub autopilot_spawned: bool,
 }
 
 fn empty_object() -> serde_json::Value {
@@ -118,6 +133,11 @@ impl Bot {
             last_trade_id: None,
             breaker_reset_at: None,
             daily_profit: 0.0,
+            consecutive_losses: 0,
+            hour_started_at: None,
+            hour_trade_count: 0,
+            hour_peak_capital: new.initial_capital,
+            autopilot_spawned: false,
         }
     }
 
@@ -159,6 +179,7 @@ impl Bot {
             self.daily_profit = 0.0;
         }
         self.daily_profit += profit_loss;
+        crate::domain::bodyguard::track_trade(self, profit_loss, now);
         self.current_capital += profit_loss;
         self.total_profit += profit_loss;
         self.trades_count += 1;

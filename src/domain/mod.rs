@@ -4,6 +4,8 @@ pub mod admin_rules;
 pub mod analytics;
 pub mod api_keys;
 pub mod auth_rules;
+pub mod autopilot;
+pub mod bodyguard;
 pub mod bot;
 pub mod bot_enums;
 pub mod bot_rules;

@@ -100,4 +100,8 @@ pub trait BotRepo: Send + Sync {
     async fn usage_for_user(&self, user_id: &str) -> StoreResult<(u64, u64)>;
     /// Hard delete (account deletion).
     async fn delete_for_user(&self, user_id: &str) -> StoreResult<u64>;
+    /// Zeroes `daily_profit` and `daily_trade_count` of every bot whose last trade was before
+    /// `day_start` (a UTC midnight) and whose counters are not zero yet; returns how many.
+    /// Idempotent, so any instance may run it any number of times.
+    async fn reset_daily_counters(&self, day_start: DateTime<Utc>) -> StoreResult<u64>;
 }

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bots;
 pub mod chat;
 pub mod keys;
+pub mod leases;
 pub mod ledger;
 pub mod mongo;
 pub mod orders;
@@ -23,6 +24,7 @@ pub use audit::{AuditEntry, AuditRepo};
 pub use bots::BotRepo;
 pub use chat::ChatRepo;
 pub use keys::{ApiKeyRecord, ApiKeyRepo};
+pub use leases::LeaseRepo;
 pub use ledger::LedgerRepo;
 pub use orders::OrderRepo;
 pub use platform::PlatformRepo;
@@ -83,6 +85,8 @@ pub struct Store {
     /// Read-side aggregates over trades (portfolio, profits, analytics).
     pub trade_stats: Arc<dyn TradeStatsRepo>,
     pub ledger: Arc<dyn LedgerRepo>,
+    /// Engine leases (one runner per engine across instances).
+    pub leases: Arc<dyn LeaseRepo>,
 }
 
 impl Store {

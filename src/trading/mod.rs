@@ -5,6 +5,7 @@ pub mod breaker;
 pub mod limits;
 pub mod orders;
 pub mod paper;
+pub mod scheduled;
 
 use serde_json::json;
 

@@ -27,6 +27,7 @@ const DATES: &[&str] = &[
     "last_trade_at",
     "retraining_until",
     "breaker_reset_at",
+    "hour_started_at",
 ];
 
 pub(super) struct MongoBots {
@@ -364,6 +365,23 @@ impl BotRepo for MongoBots {
             .await
             .map_err(map_err)?;
         Ok(r.deleted_count)
+    }
+
+    async fn reset_daily_counters(&self, day_start: DateTime<Utc>) -> StoreResult<u64> {
+        let r = self
+            .bots
+            .update_many(
+                // `$or` inside `$and`: see tests/README.md on update filters.
+                doc! {"$and": [
+                    {"status": {"$ne": "deleted"}},
+                    {"last_trade_at": {"$lt": super::to_bson(day_start)}},
+                    {"$or": [{"daily_profit": {"$ne": 0}}, {"daily_trade_count": {"$ne": 0}}]},
+                ]},
+                doc! {"$set": {"daily_profit": 0.0, "daily_trade_count": 0_i32}},
+            )
+            .await
+            .map_err(map_err)?;
+        Ok(r.modified_count)
     }
 }
 

@@ -6,6 +6,7 @@ mod chat;
 mod dates;
 mod json_doc;
 mod keys;
+mod leases;
 mod ledger;
 mod orders;
 mod platform;
@@ -89,6 +90,7 @@ pub async fn open(
         trades: Arc::new(trades),
         trade_stats: Arc::new(trade_stats::MongoTradeStats::new(&db)),
         ledger: Arc::new(ledger),
+        leases: Arc::new(leases::MongoLeases::new(&db)),
     })
 }
 

@@ -269,6 +269,22 @@ impl BotRepo for SqliteBots {
             .map_err(map_err)?;
         Ok(r.rows_affected())
     }
+
+    async fn reset_daily_counters(&self, day_start: DateTime<Utc>) -> StoreResult<u64> {
+        // `last_trade_at` is RFC 3339 text in the document: its first 10 characters are the
+        // UTC date, which compares correctly as text.
+        let r = sqlx::query(
+            "UPDATE bots SET doc = json_set(doc, '$.daily_profit', 0.0, '$.daily_trade_count', 0) \
+             WHERE status != 'deleted' \
+               AND substr(json_extract(doc, '$.last_trade_at'), 1, 10) < ? \
+               AND (json_extract(doc, '$.daily_profit') != 0 OR json_extract(doc, '$.daily_trade_count') != 0)",
+        )
+        .bind(day_start.format("%Y-%m-%d").to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(r.rows_affected())
+    }
 }
 
 /// Folds (status, mode, count) groups into platform totals.

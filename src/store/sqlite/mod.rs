@@ -4,6 +4,7 @@ mod audit;
 mod bots;
 mod chat;
 mod keys;
+mod leases;
 mod ledger;
 mod orders;
 mod platform;
@@ -70,7 +71,8 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
         orders: Arc::new(orders::SqliteOrders { pool: pool.clone() }),
         trades: Arc::new(trades::SqliteTrades { pool: pool.clone() }),
         trade_stats: Arc::new(trade_stats::SqliteTradeStats { pool: pool.clone() }),
-        ledger: Arc::new(ledger::SqliteLedger { pool }),
+        ledger: Arc::new(ledger::SqliteLedger { pool: pool.clone() }),
+        leases: Arc::new(leases::SqliteLeases { pool }),
     })
 }
 

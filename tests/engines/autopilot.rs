@@ -1,0 +1,161 @@
+//! Autopilot (reinvestment within MAX_BOTS, bay promotion) and the daily reset at UTC midnight.
+
+use amarktai::engine::{autopilot, daily_reset};
+use chrono::Duration;
+use serde_json::json;
+
+use crate::common::Engine;
+use crate::on_both_engines;
+use crate::support::*;
+
+async fn daily_reset_happens_at_utc_midnight(engine: Engine) {
+    let (app, clock) = spawn_at(&engine, before_midnight(), &[]).await;
+    let token = app.token_for("night@example.com").await;
+    let id = create_bot(&app, &token, "Owl").await;
+    let t = clock.now();
+    edit_bot(&app, &id, |b| {
+        b.record_trade(12.5, t - Duration::minutes(5));
+        b.record_trade(-2.5, t - Duration::minutes(2));
+    })
+    .await;
+
+    // 23:59: still the same day, nothing to reset.
+    assert_eq!(daily_reset::tick(&app.state).await.unwrap(), 0);
+    let bot = get_bot(&app, &token, &id).await;
+    assert_eq!(bot["daily_profit"], 10.0);
+    assert_eq!(bot["daily_trade_count"], 2);
+
+    // 00:00:30 the next day: the counters start again; lifetime totals stay.
+    clock.advance(Duration::seconds(90));
+    assert_eq!(daily_reset::tick(&app.state).await.unwrap(), 1);
+    let bot = get_bot(&app, &token, &id).await;
+    assert_eq!(bot["daily_profit"], 0.0);
+    assert_eq!(bot["daily_trade_count"], 0);
+    assert_eq!(bot["total_profit"], 10.0);
+    assert_eq!(bot["trades_count"], 2);
+    // Idempotent: a second instance or a second pass finds nothing left.
+    assert_eq!(daily_reset::tick(&app.state).await.unwrap(), 0);
+    app.stop().await;
+}
+
+/// Profit above the starting capital moves into one new bot a day, never past `MAX_BOTS`;
+/// users without the autopilot mode are left alone.
+async fn autopilot_spawns_within_max_bots(engine: Engine) {
+    let vars = [("ENABLE_AUTOPILOT", "yes"), ("MAX_BOTS", "3")];
+    let (app, clock) = spawn_at(&engine, midday(), &vars).await;
+    let token = app.token_for("pilot@example.com").await;
+    let manual = app.token_for("manual@example.com").await;
+    let user = user_id(&app, &token).await;
+    let resp = app
+        .put_auth(
+            "/api/system/mode",
+            &token,
+            json!({"mode": "autopilot", "enabled": true}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let a = create_bot(&app, &token, "A").await;
+    let b = create_bot(&app, &token, "B").await;
+    let m = create_bot(&app, &manual, "M").await;
+    let t = clock.now();
+    edit_bot(&app, &a, |bot| {
+        bot.record_trade(90.0, t - Duration::hours(1))
+    })
+    .await;
+    edit_bot(&app, &b, |bot| {
+        bot.record_trade(60.0, t - Duration::hours(1))
+    })
+    .await;
+    edit_bot(&app, &m, |bot| {
+        bot.record_trade(500.0, t - Duration::hours(1))
+    })
+    .await;
+
+    let report = autopilot::tick(&app.state).await.unwrap();
+    assert_eq!((report.users, report.spawned), (1, 1));
+    let bots = body(app.get_auth("/api/bots", &token).await).await;
+    let bots = bots.as_array().unwrap();
+    assert_eq!(bots.len(), 3);
+    let spawned = bots
+        .iter()
+        .find(|b| b["autopilot_spawned"] == true)
+        .unwrap();
+    assert_eq!(spawned["initial_capital"], 150.0);
+    assert_eq!(spawned["trading_mode"], "paper");
+    assert_eq!(spawned["status"], "active");
+    // Capital was moved, not created: the donors are back at their starting capital.
+    for (id, profit) in [(&a, 90.0), (&b, 60.0)] {
+        let bot = get_bot(&app, &token, id).await;
+        assert_eq!(bot["current_capital"], 1000.0);
+        assert_eq!(bot["total_profit"], profit, "profit history is kept");
+    }
+    assert_eq!(events_of(&app, &user, "bot_created").len(), 3);
+    let alerts = body(app.get_auth("/api/alerts", &token).await).await;
+    assert!(alerts["alerts"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("reinvested 150.00"));
+    // The manual user's profit is untouched.
+    assert_eq!(get_bot(&app, &manual, &m).await["current_capital"], 1500.0);
+
+    // The next day there is profit again, but MAX_BOTS (3) is reached.
+    clock.advance(Duration::days(1));
+    let t = clock.now();
+    edit_bot(&app, &a, |bot| {
+        bot.record_trade(400.0, t - Duration::minutes(5))
+    })
+    .await;
+    let report = autopilot::tick(&app.state).await.unwrap();
+    assert_eq!(report.spawned, 0);
+    let token = fresh_token(&app, "pilot@example.com").await;
+    let bots = body(app.get_auth("/api/bots", &token).await).await;
+    assert_eq!(bots.as_array().unwrap().len(), 3);
+    assert_eq!(get_bot(&app, &token, &a).await["current_capital"], 1400.0);
+    app.stop().await;
+}
+
+/// The hourly check promotes bay bots whose hours are done (autopilot users only), and a
+/// server without `ENABLE_AUTOPILOT` does nothing at all.
+async fn autopilot_promotes_finished_bay_bots(engine: Engine) {
+    let (app, clock) = spawn_at(&engine, midday(), &[("ENABLE_AUTOPILOT", "on")]).await;
+    let token = app.token_for("bay@example.com").await;
+    let user = user_id(&app, &token).await;
+    app.put_auth(
+        "/api/system/mode",
+        &token,
+        json!({"mode": "autopilot", "enabled": true}),
+    )
+    .await;
+    let bot = insert_live_bot(&app, &user, "Live", clock.now()).await;
+    clock.advance(Duration::hours(23));
+    assert_eq!(autopilot::tick(&app.state).await.unwrap().promoted, 0);
+    clock.advance(Duration::hours(1));
+    assert_eq!(autopilot::tick(&app.state).await.unwrap().promoted, 1);
+    let token = fresh_token(&app, "bay@example.com").await;
+    let stored = get_bot(&app, &token, &bot).await;
+    assert_eq!(stored["status"], "paused");
+    assert!(stored["promoted_at"].is_string());
+    assert_eq!(events_of(&app, &user, "bot_promoted").len(), 1);
+    app.stop().await;
+
+    let (off, clock) = spawn_at(&engine, midday(), &[]).await;
+    let token = off.token_for("bay@example.com").await;
+    let user = user_id(&off, &token).await;
+    off.put_auth(
+        "/api/system/mode",
+        &token,
+        json!({"mode": "autopilot", "enabled": true}),
+    )
+    .await;
+    insert_live_bot(&off, &user, "Live", clock.now()).await;
+    clock.advance(Duration::hours(25));
+    let report = autopilot::tick(&off.state).await.unwrap();
+    assert_eq!(report, autopilot::AutopilotReport::default());
+    off.stop().await;
+}
+
+on_both_engines!(
+    daily_reset_happens_at_utc_midnight,
+    autopilot_spawns_within_max_bots,
+    autopilot_promotes_finished_bay_bots,
+);

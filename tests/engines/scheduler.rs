@@ -1,0 +1,199 @@
+//! Trading scheduler: which bots get a turn (the executor is a recording fake).
+
+use std::sync::Arc;
+
+use amarktai::domain::bot::{Bot, BotStatus, Exchange, NewBot, RiskMode, TradingMode};
+use amarktai::domain::price::FixedPrices;
+use amarktai::engine;
+use amarktai::trading::scheduled::PipelineExecutor;
+use serde_json::json;
+
+use crate::common::{Engine, TestConfig};
+use crate::on_both_engines;
+use crate::support::*;
+
+/// Only running paper bots of users who have not hit the emergency stop, did not switch paper
+/// trading off, and were not switched off by an admin get a turn; each gets exactly one.
+async fn scheduler_selects_only_eligible_bots(engine: Engine) {
+    let vars = [("ENABLE_TRADING", "true"), ("ENABLE_SCHEDULERS", "true")];
+    let (app, clock) = spawn_at(&engine, midday(), &vars).await;
+    let token = app.token_for("trader@example.com").await;
+    let user = user_id(&app, &token).await;
+    let eligible = create_bot(&app, &token, "Eligible").await;
+    let also = create_bot(&app, &token, "AlsoEligible").await;
+    let paused = create_bot(&app, &token, "Paused").await;
+    app.post_auth(&format!("/api/bots/{paused}/pause"), &token, json!({}))
+        .await;
+    let quarantined = create_bot(&app, &token, "Quarantined").await;
+    edit_bot(&app, &quarantined, |b| b.status = BotStatus::Quarantined).await;
+    let admin_off = create_bot(&app, &token, "AdminOff").await;
+    edit_bot(&app, &admin_off, |b| {
+        b.override_rules = json!({"trading_enabled": false})
+    })
+    .await;
+    let live = insert_live_bot(&app, &user, "LiveActive", clock.now()).await;
+    edit_bot(&app, &live, |b| b.status = BotStatus::Active).await;
+
+    // A user under emergency stop (bot set running again behind the flag's back).
+    let stopped_user = app.token_for("stopped@example.com").await;
+    let frozen = create_bot(&app, &stopped_user, "Frozen").await;
+    app.post_auth("/api/system/emergency-stop", &stopped_user, json!({}))
+        .await;
+    edit_bot(&app, &frozen, |b| b.status = BotStatus::Active).await;
+    // A user who switched paper trading off.
+    let no_paper = app.token_for("nopaper@example.com").await;
+    create_bot(&app, &no_paper, "Idle").await;
+    app.put_auth(
+        "/api/system/mode",
+        &no_paper,
+        json!({"mode": "paperTrading", "enabled": false}),
+    )
+    .await;
+
+    let recorder = Arc::new(RecordingExecutor::default());
+    let report = engine::scheduler::tick(&app.state, recorder.as_ref())
+        .await
+        .unwrap();
+    let mut seen = recorder.bot_ids();
+    seen.sort();
+    let mut expected = vec![eligible.clone(), also.clone()];
+    expected.sort();
+    assert_eq!(seen, expected);
+    assert_eq!(report.eligible, 2);
+    assert_eq!(
+        (report.submitted, report.failed),
+        (1, 1),
+        "one fake failure"
+    );
+    app.stop().await;
+
+    // Same bots, trading flags off: nobody trades.
+    let (off, _clock) = spawn_at(&engine, midday(), &[("ENABLE_SCHEDULERS", "true")]).await;
+    let token = off.token_for("trader@example.com").await;
+    create_bot(&off, &token, "Eligible").await;
+    let recorder = RecordingExecutor::default();
+    let report = engine::scheduler::tick(&off.state, &recorder)
+        .await
+        .unwrap();
+    assert_eq!(report.eligible, 0);
+    assert!(recorder.bot_ids().is_empty());
+    off.stop().await;
+}
+
+#[test]
+fn scheduler_eligibility_rules() {
+    use amarktai::domain::settings::UserSettings;
+    let now = chrono::Utc::now();
+    let cfg = TestConfig::new(&Engine::Sqlite).config();
+    let bot = Bot::new(
+        "u",
+        NewBot {
+            name: "x".into(),
+            exchange: Exchange::Binance,
+            risk_mode: RiskMode::Safe,
+            trading_mode: TradingMode::Paper,
+            initial_capital: 500.0,
+        },
+        now,
+        &cfg.trading,
+    );
+    let owner = UserSettings::defaults("u", now);
+    let on = amarktai::config::FeatureFlags {
+        enable_trading: true,
+        enable_schedulers: true,
+        ..Default::default()
+    };
+    let is = engine::scheduler::is_eligible;
+    assert!(is(&bot, &owner, &on));
+    let only_trading = amarktai::config::FeatureFlags {
+        enable_trading: true,
+        ..Default::default()
+    };
+    assert!(!is(&bot, &owner, &only_trading));
+    let mut stopped = owner.clone();
+    stopped.emergency_stop = true;
+    assert!(!is(&bot, &stopped, &on));
+    for status in [
+        BotStatus::Paused,
+        BotStatus::Quarantined,
+        BotStatus::Stopped,
+    ] {
+        let mut b = bot.clone();
+        b.status = status;
+        assert!(!is(&b, &owner, &on), "{status:?}");
+    }
+}
+
+/// The server's executor: a scheduled turn goes through the real order pipeline, holds the
+/// position for `holding_ticks` ticks and books the real price move; a bot still holding is
+/// skipped, and a retried tick does not place a second order.
+async fn the_pipeline_executor_books_the_price_move_over_the_hold(engine: Engine) {
+    let vars = [
+        ("ENABLE_TRADING", "true"),
+        ("ENABLE_SCHEDULERS", "true"),
+        ("TRADING_TICK_SECONDS", "1"),
+    ];
+    let (app, _clock) = spawn_at(&engine, midday(), &vars).await;
+    let token = app.token_for("sched@example.com").await;
+    let bot_id = create_bot(&app, &token, "Momentum").await;
+    edit_bot(&app, &bot_id, |b| b.params.holding_ticks = 1).await;
+    // Sizing quote, entry quote, exit quote (then the last price stays).
+    let prices = FixedPrices::new();
+    prices.sequence("BTC/USDT", &[60_000.0, 60_000.0, 60_600.0]);
+    app.state.prices.set(Arc::new(prices));
+
+    let executor = PipelineExecutor::new(app.state.clone());
+    let first = engine::scheduler::tick(&app.state, &executor)
+        .await
+        .unwrap();
+    assert_eq!((first.eligible, first.submitted), (1, 1));
+    // Still holding: the next turn is skipped, not a second position.
+    let second = engine::scheduler::tick(&app.state, &executor)
+        .await
+        .unwrap();
+    assert_eq!((second.submitted, second.skipped), (0, 1));
+
+    let mut trades = Vec::new();
+    for _ in 0..100 {
+        let recent = body(app.get_auth("/api/trades/recent", &token).await).await;
+        trades = recent["trades"].as_array().cloned().unwrap_or_default();
+        if !trades.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(trades.len(), 1, "one scheduled trade");
+    let trade = &trades[0];
+    assert_eq!(trade["bot_id"], bot_id.as_str());
+    assert_eq!(trade["symbol"], "BTC/USDT");
+    assert_eq!(
+        trade["side"], "buy",
+        "no 24 h change reported: momentum defaults to buy"
+    );
+    // Fill prices are the feed prices moved against us by the slippage model (< 0.1 %).
+    let entry = trade["entry_price"].as_f64().unwrap();
+    let exit = trade["exit_price"].as_f64().unwrap();
+    assert!((entry / 60_000.0 - 1.0).abs() < 1e-3, "{trade}");
+    assert!((exit / 60_600.0 - 1.0).abs() < 1e-3, "{trade}");
+    // A 1 % rise on a buy is a gain after fees and slippage; the bot's capital moved with it.
+    let pnl = trade["profit_loss"].as_f64().unwrap();
+    assert!(pnl > 0.0, "{trade}");
+    let bot = get_bot(&app, &token, &bot_id).await;
+    let capital = bot["current_capital"].as_f64().unwrap();
+    assert!((capital - (1000.0 + pnl)).abs() < 1e-6, "{bot}");
+
+    // The same tick window again (clock unchanged): the idempotency key answers the first
+    // order, so no second trade is booked.
+    engine::scheduler::tick(&app.state, &executor)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let recent = body(app.get_auth("/api/trades/recent", &token).await).await;
+    assert_eq!(recent["trades"].as_array().map(Vec::len), Some(1));
+    app.stop().await;
+}
+
+on_both_engines!(
+    scheduler_selects_only_eligible_bots,
+    the_pipeline_executor_books_the_price_move_over_the_hold,
+);
