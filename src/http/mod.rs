@@ -13,6 +13,7 @@ pub mod bots;
 pub mod chat;
 pub mod chat_conversations;
 pub mod context;
+pub mod dashboard;
 pub mod health;
 pub mod keys;
 pub mod ledger;
@@ -70,6 +71,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(orders::router())
         .merge(ledger::router())
         .merge(prices::router())
+        .merge(dashboard::router())
         .merge(extra)
         .fallback(middleware::not_found);
 

@@ -53,5 +53,14 @@ pub fn ops() -> Vec<Op> {
             .public()
             .ok_raw("text/css")
             .errors(&[404]),
+        get("/", DOCS, "Built-in web dashboard (HTML)")
+            .public()
+            .describe("Own CSP; `ETag` with 304 on `If-None-Match`.")
+            .ok_raw("text/html"),
+        get("/assets/{file}", DOCS, "Dashboard script, style or icon")
+            .public()
+            .describe("`ETag` with 304 on `If-None-Match`; unknown files answer the 404 envelope.")
+            .ok_raw("text/javascript")
+            .errors(&[404]),
     ]
 }

@@ -1,0 +1,127 @@
+//! The built-in web dashboard: static files from `web/` embedded in the binary, served at `/`
+//! and `/assets/{file}` with their own strict CSP and ETag revalidation (304 on `If-None-Match`).
+
+use std::sync::LazyLock;
+
+use axum::extract::Path;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use sha2::{Digest, Sha256};
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Scripts and styles only from our own origin, realtime over ws/wss to ourselves, no framing.
+/// No `'unsafe-inline'` anywhere: the HTML carries no inline script or style.
+pub const DASHBOARD_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+img-src 'self' data:; font-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; \
+base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// One embedded file: its URL name, bytes and content type.
+struct Asset {
+    name: &'static str,
+    body: &'static str,
+    content_type: &'static str,
+}
+
+const JS: &str = "text/javascript; charset=utf-8";
+
+macro_rules! asset {
+    ($name:literal, $ty:expr) => {
+        Asset {
+            name: $name,
+            body: include_str!(concat!("../../web/", $name)),
+            content_type: $ty,
+        }
+    };
+}
+
+const ASSETS: &[Asset] = &[
+    asset!("index.html", "text/html; charset=utf-8"),
+    asset!("app.css", "text/css; charset=utf-8"),
+    asset!("favicon.svg", "image/svg+xml"),
+    asset!("app.js", JS),
+    asset!("api.js", JS),
+    asset!("ui.js", JS),
+    asset!("realtime.js", JS),
+    asset!("charts.js", JS),
+    asset!("auth.js", JS),
+    asset!("overview.js", JS),
+    asset!("bots.js", JS),
+    asset!("platforms.js", JS),
+    asset!("keys.js", JS),
+    asset!("chat.js", JS),
+    asset!("system.js", JS),
+    asset!("admin.js", JS),
+];
+
+/// Strong ETags from each file's SHA-256, computed once when the router is built.
+static ETAGS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    ASSETS
+        .iter()
+        .map(|a| {
+            let digest = Sha256::digest(a.body.as_bytes());
+            format!("\"{}\"", hex::encode(&digest[..12]))
+        })
+        .collect()
+});
+
+pub fn router() -> Router<AppState> {
+    // Hash every file now, at startup, rather than on the first page load.
+    LazyLock::force(&ETAGS);
+    Router::new()
+        .route("/", get(index))
+        .route("/assets/{file}", get(asset))
+}
+
+async fn index(headers: HeaderMap) -> Response {
+    serve("index.html", &headers).unwrap_or_else(|e| e.into_response())
+}
+
+async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
+    // index.html is only served at `/`, so relative asset links cannot load it twice.
+    if file == "index.html" {
+        return no_such_file().into_response();
+    }
+    serve(&file, &headers).unwrap_or_else(|e| e.into_response())
+}
+
+/// Its own code, so an unknown file under the route is told apart from an unknown route.
+fn no_such_file() -> AppError {
+    AppError::not_found("ASSET_NOT_FOUND", "No such dashboard file")
+}
+
+fn serve(name: &str, request: &HeaderMap) -> Result<Response, AppError> {
+    let index = ASSETS
+        .iter()
+        .position(|a| a.name == name)
+        .ok_or_else(no_such_file)?;
+    let asset = &ASSETS[index];
+    let etag = &ETAGS[index];
+    let fresh = request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        asset.body.into_response()
+    };
+    let out = response.headers_mut();
+    out.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
+    );
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        out.insert(header::ETAG, value);
+    }
+    // File names are not content-hashed, so browsers revalidate every time (cheap 304s).
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    out.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(DASHBOARD_CSP),
+    );
+    Ok(response)
+}
