@@ -1,9 +1,9 @@
 // Steps that pin the dashboard's own logic with browser-side mocks (`page.route`,
-// `page.routeWebSocket`), so they run whether or not the server has those routes yet.
+// `page.routeWebSocket`), so the client's own logic (charts, countdowns, reconnects, fallback) is pinned exactly.
 import { backoffDelay } from '../web/realtime.js';
 import { step, expect, shot, login, waitStatus, botStatus } from './harness.mjs';
 
-export async function mockedSteps({ browser, server, user: USER, wsAvailable, newPage }) {
+export async function mockedSteps({ browser, server, user: USER, newPage }) {
   await step('overview numbers and SVG charts from mocked portfolio/analytics/profits answers', async () => {
     const context5 = await browser.newContext();
     const p5 = await newPage(context5);
@@ -153,17 +153,31 @@ export async function mockedSteps({ browser, server, user: USER, wsAvailable, ne
     }
   });
 
-  await step('WS that cannot connect falls back to SSE', async () => {
-    if (wsAvailable) return { skip: '/api/ws answers here; fallback covered when it is absent' };
-    const context3 = await browser.newContext();
+  await step('WS that cannot connect falls back to SSE, and events arrive over SSE', async () => {
+    const context3 = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const p3 = await newPage(context3);
+    // A proxy that accepts the upgrade and drops it before the server's greeting.
+    let wsTries = 0;
+    await p3.routeWebSocket(/\/api\/ws/, (ws) => { wsTries += 1; ws.close({ code: 1011, reason: 'blocked' }); });
     let sseAsked = false;
     p3.on('request', (r) => { if (r.url().includes('/api/realtime/events')) sseAsked = true; });
     try {
       await login(p3, USER.email, USER.password);
-      const deadline = Date.now() + 15000;
-      while (!sseAsked && Date.now() < deadline) await p3.waitForTimeout(200);
-      expect(sseAsked, 'EventSource opened after two failed WS handshakes');
+      await p3.click('nav a[data-screen=bots]');
+      await p3.waitForSelector('tr[data-bot-name="E2E Bot"]');
+      await p3.waitForSelector('#conn[data-state=live][data-via=SSE]', { timeout: 15000 });
+      expect(sseAsked, 'EventSource opened');
+      expect(wsTries >= 2, `two WS handshakes before falling back (${wsTries})`);
+      await p3.evaluate(() => { window.__noReload = true; });
+      const token = await p3.evaluate(() => localStorage.getItem('amarktai.token'));
+      const id = await p3.getAttribute('tr[data-bot-name="E2E Bot"]', 'data-bot-id');
+      const before = await botStatus(p3, 'E2E Bot');
+      const action = before === 'active' ? 'pause' : 'resume';
+      const r = await fetch(`${server.base}/api/bots/${id}/${action}`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '{}' });
+      expect(r.ok, `${action} via API: ${r.status}`);
+      await waitStatus(p3, 'E2E Bot', action === 'pause' ? 'paused' : 'active');
+      expect(await p3.evaluate(() => window.__noReload === true), 'page was not reloaded');
+      await shot(p3, '15-realtime-sse');
     } finally {
       await context3.close();
     }

@@ -65,11 +65,13 @@ export class Realtime {
       return;
     }
     this.ws = ws;
-    ws.onopen = () => { opened = true; };
     ws.onmessage = (m) => {
       let evt;
       try { evt = JSON.parse(m.data); } catch { return; }
       if (evt.type === 'connection') {
+        // Only the server's greeting proves the path works: a proxy may accept the upgrade
+        // and then drop it, which must count as a failed handshake too.
+        opened = true;
         this.attempt = 0;
         this.wsFailures = 0;
         this.onState('live', 'WebSocket');
