@@ -157,6 +157,8 @@ pub trait EventPublisher: Send + Sync {
 struct UserLog {
     last_id: u64,
     replay: VecDeque<Arc<Event>>,
+    /// When this user last had an event (or the channel was made): idle channels are evicted.
+    last_active: DateTime<Utc>,
 }
 
 struct UserChannel {
@@ -183,6 +185,9 @@ impl Drop for ConnectionGuard {
 pub struct EventBus {
     replay_capacity: usize,
     users: RwLock<HashMap<String, Arc<UserChannel>>>,
+    /// The newest id of users whose idle channel was evicted, so their ids keep increasing
+    /// (a client resuming from an old id then gets `force_refresh`, never a reused id).
+    retired: Mutex<HashMap<String, u64>>,
     /// Stamps every event (the application clock, so tests that move time see it here too).
     clock: SharedClock,
 }
@@ -197,6 +202,7 @@ impl EventBus {
         Self {
             replay_capacity: replay_capacity.max(1),
             users: RwLock::new(HashMap::new()),
+            retired: Mutex::new(HashMap::new()),
             clock,
         }
     }
@@ -212,6 +218,7 @@ impl EventBus {
         let mut log = channel.log.lock().unwrap_or_else(PoisonError::into_inner);
         log.last_id += 1;
         let now = self.clock.now();
+        log.last_active = now;
         let event = Arc::new(Event::new(log.last_id, kind, now, payload.into()));
         if log.replay.len() >= self.replay_capacity {
             log.replay.pop_front();
@@ -271,9 +278,49 @@ impl EventBus {
     /// The newest event id issued for `user_id` (0 when none yet).
     pub fn last_event_id(&self, user_id: &str) -> u64 {
         let users = self.users.read().unwrap_or_else(PoisonError::into_inner);
-        users.get(user_id).map_or(0, |c| {
-            c.log.lock().unwrap_or_else(PoisonError::into_inner).last_id
-        })
+        match users.get(user_id) {
+            Some(c) => c.log.lock().unwrap_or_else(PoisonError::into_inner).last_id,
+            None => self.retired_id(user_id),
+        }
+    }
+
+    fn retired_id(&self, user_id: &str) -> u64 {
+        let retired = self.retired.lock().unwrap_or_else(PoisonError::into_inner);
+        retired.get(user_id).copied().unwrap_or(0)
+    }
+
+    /// Drops the channel and replay buffer of every user with no open connection and no event
+    /// for `idle`, so memory follows the active users, not every user ever seen. Returns how
+    /// many were evicted. Only the newest id (a few bytes) is kept.
+    pub fn evict_idle(&self, idle: chrono::Duration) -> usize {
+        let cutoff = self.clock.now() - idle;
+        let mut users = self.users.write().unwrap_or_else(PoisonError::into_inner);
+        let mut retired = self.retired.lock().unwrap_or_else(PoisonError::into_inner);
+        let before = users.len();
+        users.retain(|user_id, channel| {
+            // Every subscription, connection slot and in-flight publish holds a clone, and
+            // clones are only made under the read lock we now exclude: count 1 = unused.
+            if Arc::strong_count(channel) > 1 {
+                return true;
+            }
+            let log = channel.log.lock().unwrap_or_else(PoisonError::into_inner);
+            if log.last_active > cutoff {
+                return true;
+            }
+            if log.last_id > 0 {
+                retired.insert(user_id.clone(), log.last_id);
+            }
+            false
+        });
+        before - users.len()
+    }
+
+    /// Users with a live channel (for tests and metrics).
+    pub fn channel_count(&self) -> usize {
+        self.users
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 
     fn channel(&self, user_id: &str) -> Arc<UserChannel> {
@@ -289,11 +336,18 @@ impl EventBus {
         users
             .entry(user_id.to_string())
             .or_insert_with(|| {
+                let last_id = self
+                    .retired
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(user_id)
+                    .unwrap_or(0);
                 Arc::new(UserChannel {
                     sender: broadcast::channel(CHANNEL_CAPACITY).0,
                     log: Mutex::new(UserLog {
-                        last_id: 0,
+                        last_id,
                         replay: VecDeque::with_capacity(self.replay_capacity.min(64)),
+                        last_active: self.clock.now(),
                     }),
                     connections: AtomicUsize::new(0),
                 })

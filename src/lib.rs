@@ -74,6 +74,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let shutdown = state.shutdown.clone();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     tokio::spawn(purge_expired_tokens(state.clone()));
+    tokio::spawn(evict_idle_event_channels(state.clone()));
     let server = tokio::spawn(serve(listener, build_app(state.clone()), shutdown.clone()));
     shutdown.cancelled().await;
     tracing::info!("shutdown signal received; draining requests");
@@ -105,6 +106,28 @@ async fn purge_expired_tokens(state: AppState) {
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "token purge failed"),
                 }
+            }
+        }
+    }
+}
+
+/// Users idle this long with no realtime connection lose their replay buffer (a client that
+/// comes back later gets `force_refresh`, which it would after a restart anyway).
+const EVENT_CHANNEL_IDLE: Duration = Duration::from_secs(600);
+
+/// Keeps the event bus's memory proportional to recently active users.
+async fn evict_idle_event_channels(state: AppState) {
+    let idle = chrono::Duration::from_std(EVENT_CHANNEL_IDLE).unwrap_or(chrono::Duration::MAX);
+    let mut every = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            _ = every.tick() => {
+                let evicted = state.events.evict_idle(idle);
+                if evicted > 0 {
+                    tracing::debug!(evicted, "idle event channels evicted");
+                }
+                ::metrics::gauge!("realtime_user_channels").set(state.events.channel_count() as f64);
             }
         }
     }

@@ -238,3 +238,43 @@ fn events_are_stamped_by_the_application_clock() {
     let wire: Value = serde_json::from_str(second.json()).unwrap();
     assert_eq!(wire["timestamp"], "2026-03-01T12:01:30+00:00");
 }
+
+#[test]
+fn idle_users_are_evicted_but_their_ids_keep_increasing() {
+    let start = DateTime::parse_from_rfc3339("2026-03-01T12:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let clock = crate::domain::clock::ManualClock::new(start);
+    let bus = EventBus::with_clock(10, Arc::new(clock.clone()));
+    for _ in 0..3 {
+        bus.publish("alice", EventType::Alert, json!({}));
+    }
+    bus.publish("bob", EventType::Alert, json!({}));
+    let connected = bus.subscribe("bob", None);
+    let idle = chrono::Duration::minutes(10);
+
+    // Too recent: nothing goes.
+    clock.advance(chrono::Duration::minutes(5));
+    assert_eq!(bus.evict_idle(idle), 0);
+    assert_eq!(bus.channel_count(), 2);
+
+    // Alice is idle and unconnected; bob is idle but still connected.
+    clock.advance(chrono::Duration::minutes(6));
+    assert_eq!(bus.evict_idle(idle), 1);
+    assert_eq!(bus.channel_count(), 1);
+    assert_eq!(bus.last_event_id("alice"), 3, "the newest id survives");
+
+    // A client resuming from before the eviction must reload, never replay a reused id.
+    let resumed = bus.subscribe("alice", Some(2));
+    assert!(matches!(resumed.replay, Replay::ForceRefresh));
+    assert_eq!(
+        bus.publish("alice", EventType::Alert, json!({})).event_id,
+        4
+    );
+
+    drop(connected);
+    drop(resumed);
+    clock.advance(chrono::Duration::minutes(11));
+    assert_eq!(bus.evict_idle(idle), 2);
+    assert_eq!(bus.channel_count(), 0);
+}

@@ -186,6 +186,11 @@ async fn send(socket: &mut WebSocket, state: &AppState, message: Message) -> boo
             if sent.is_err() {
                 // Its socket buffers are full: holding more for it would grow without bound.
                 metrics::counter!("ws_slow_clients_dropped_total").increment(1);
+                // No close frame: it could not be delivered to a socket that is not draining.
+                tracing::warn!(
+                    send_timeout_seconds = limit.as_secs(),
+                    "realtime client stopped reading; disconnected"
+                );
             }
             matches!(sent, Ok(Ok(())))
         }
