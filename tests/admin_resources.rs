@@ -350,7 +350,15 @@ async fn system_stats_and_status_count_users_bots_and_read_the_host(engine: Engi
     assert_eq!(stats["bots"]["by_mode"], json!({"live": 1, "paper": 2}));
     assert_eq!(stats["total_profit"], 0.0);
     assert!(stats["host"]["cpu"]["cores"].as_u64().unwrap() >= 1);
-    assert!(stats["host"]["disk"].is_null());
+    // The data volume's real size: positive, with free space not above it.
+    let disk = &stats["host"]["disk"];
+    let total = disk["total_mb"].as_f64().expect("disk total");
+    let free = disk["free_mb"].as_f64().expect("disk free");
+    assert!(total > 0.0 && (0.0..=total).contains(&free), "{disk}");
+    assert!(
+        (0.0..=100.0).contains(&disk["used_percent"].as_f64().unwrap()),
+        "{disk}"
+    );
     assert_eq!(stats["database"]["engine"], app.state.store.engine());
     if cfg!(target_os = "linux") {
         assert!(stats["host"]["memory"]["total_mb"].as_f64().unwrap() > 0.0);

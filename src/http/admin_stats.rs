@@ -50,8 +50,40 @@ async fn proc_text(path: &str) -> Option<String> {
     tokio::fs::read_to_string(path).await.ok()
 }
 
-/// Host CPU load and memory from `/proc`; disk is `null` (no statvfs without a new
-/// dependency, and shelling out to `df` is not worth it).
+/// Size and free space of the filesystem holding `path` (`statvfs`); `None` when it fails.
+#[cfg(unix)]
+fn disk_usage(path: &std::path::Path) -> Option<Value> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: `statvfs` only writes into the zeroed struct we own; the path is NUL-terminated.
+    let mut raw: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c_path.as_ptr(), &mut raw) } != 0 {
+        return None;
+    }
+    let block = raw.f_frsize as f64;
+    let mb = |blocks: f64| (blocks * block / 1_048_576.0).round();
+    let total = mb(raw.f_blocks as f64);
+    let free = mb(raw.f_bavail as f64);
+    let used_percent = if total > 0.0 {
+        ((total - free) / total * 1000.0).round() / 10.0
+    } else {
+        0.0
+    };
+    Some(json!({
+        "path": path.display().to_string(),
+        "total_mb": total,
+        "free_mb": free,
+        "used_percent": used_percent,
+    }))
+}
+
+#[cfg(not(unix))]
+fn disk_usage(_path: &std::path::Path) -> Option<Value> {
+    None
+}
+
+/// Host CPU load and memory from `/proc`, and the disk holding `DATA_DIR` (or `/` when the
+/// data dir does not exist, e.g. on MongoDB).
 async fn host_stats(state: &AppState) -> Value {
     let load = proc_text("/proc/loadavg")
         .await
@@ -62,13 +94,19 @@ async fn host_stats(state: &AppState) -> Value {
     let rss = proc_text("/proc/self/status")
         .await
         .and_then(|t| host::parse_process_rss_mb(&t));
+    let data_dir = &state.config.data_dir;
+    let disk = if data_dir.exists() {
+        disk_usage(data_dir)
+    } else {
+        disk_usage(std::path::Path::new("/"))
+    };
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
     json!({
         "cpu": {"cores": cores, "load_average": load},
         "memory": memory,
-        "disk": Value::Null,
+        "disk": disk,
         "process": {"rss_mb": rss, "uptime_seconds": state.started_at.elapsed().as_secs()},
     })
 }
