@@ -12,6 +12,7 @@ mod leases_tests;
 mod scheduler_tests;
 #[path = "engines/support.rs"]
 mod support;
+mod trading_support;
 
 use amarktai::engine::{self, bodyguard, TickOutcome};
 use chrono::Duration;

@@ -10,6 +10,8 @@ use amarktai::domain::bot::BotStatus;
 use amarktai::domain::clock::ManualClock;
 use amarktai::domain::orders::OrderRequest;
 use amarktai::events::{EventType, Replay};
+use amarktai::store::bots::update_bot;
+use amarktai::store::StoreError;
 use amarktai::trading::orders::{submit_with, SubmitOptions};
 use chrono::{TimeZone, Utc};
 use common::{Engine, TestApp};
@@ -699,7 +701,90 @@ async fn the_price_cache_reuses_a_fresh_quote() {
     assert_eq!(luno_hits, 1);
 }
 
+/// An engine or handler that read a bot before a fill and saves it after must not wipe the
+/// fill: the stale save is refused, and the change re-applied on the current bot keeps the
+/// fill's capital and counts.
+async fn a_save_from_before_a_fill_never_wipes_it(engine: Engine) {
+    let (app, _fake) = spawn_trading(&engine).await;
+    let (token, user_id) = user(&app, "stale@example.com").await;
+    let bot_id = create_bot(&app, &token, "Raced", "luno", 10_000.0).await;
+    let bots = app.state.store.bots.clone();
+    let stale = bots.find(&user_id, &bot_id).await.unwrap().unwrap();
+
+    assert_eq!(
+        order(&app, &token, small_buy(&bot_id)).await["success"],
+        true
+    );
+
+    let mut paused = stale.clone();
+    paused.status = BotStatus::Paused;
+    assert!(
+        !bots.save(&paused).await.unwrap(),
+        "a save based on a read from before the fill is refused"
+    );
+    let after_fill = 10_000.0 + FLAT_ROUND_TRIP_LOSS;
+    let stored = bot(&app, &token, &bot_id).await;
+    assert_eq!(stored["status"], "active");
+    assert_eq!(stored["trades_count"], 1);
+    assert!(
+        close(stored["current_capital"].as_f64().unwrap(), after_fill),
+        "{stored}"
+    );
+
+    // What the bodyguard / breaker / handlers do: re-apply the change to the current bot.
+    let (saved, written) =
+        update_bot::<StoreError, _>(bots.as_ref(), Some(stale), &user_id, &bot_id, |b| {
+            b.status = BotStatus::Paused;
+            b.pause_reason = Some("test".into());
+            Ok(true)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(written);
+    let stored = bot(&app, &token, &bot_id).await;
+    assert_eq!(stored["status"], "paused");
+    assert_eq!(
+        (
+            stored["trades_count"].as_u64(),
+            stored["loss_count"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert!(
+        close(stored["current_capital"].as_f64().unwrap(), after_fill),
+        "{stored}"
+    );
+    assert!(close(
+        stored["total_profit"].as_f64().unwrap(),
+        FLAT_ROUND_TRIP_LOSS
+    ));
+    assert!(close(
+        stored["daily_profit"].as_f64().unwrap(),
+        FLAT_ROUND_TRIP_LOSS
+    ));
+    assert_eq!(saved.version, stored["version"].as_u64().unwrap());
+
+    // The handlers take the same path: resume over HTTP after another fill-free change.
+    let resumed = app
+        .post_auth(&format!("/api/bots/{bot_id}/resume"), &token, json!({}))
+        .await;
+    assert_eq!(resumed.status(), 200);
+    assert_eq!(
+        order(&app, &token, small_buy(&bot_id)).await["success"],
+        true
+    );
+    let stored = bot(&app, &token, &bot_id).await;
+    assert_eq!(
+        (stored["status"].as_str(), stored["trades_count"].as_u64()),
+        (Some("active"), Some(2))
+    );
+    let reconcile = get_json(&app, "/api/ledger/reconcile", &token).await;
+    assert_eq!(reconcile["reconciled"], true, "{reconcile}");
+}
+
 on_both_engines!(
+    a_save_from_before_a_fill_never_wipes_it,
     a_manual_paper_session_books_hand_computed_fees_slippage_and_pnl,
     an_engine_order_books_the_real_price_move_over_its_holding_period,
     the_fee_gate_refuses_an_edge_that_does_not_cover_costs,

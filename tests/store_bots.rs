@@ -5,8 +5,8 @@ mod common;
 
 use amarktai::config::TradingConfig;
 use amarktai::domain::bot::{Bot, BotStatus, Exchange, NewBot, RiskMode, TradingMode};
-use amarktai::store::bots::{BotCaps, CreateOutcome};
-use amarktai::store::Store;
+use amarktai::store::bots::{update_bot, BotCaps, CreateOutcome};
+use amarktai::store::{Store, StoreError};
 use chrono::Utc;
 use common::{Engine, TestConfig};
 
@@ -264,6 +264,7 @@ async fn save_round_trips_every_field(engine: Engine) {
     // The bodyguard's hour window opened with that trade (BSON dates hold milliseconds).
     b.hour_started_at = b.last_trade_at;
     assert!(store.bots.save(&b).await.unwrap());
+    b.version += 1;
     assert_eq!(store.bots.find("u1", &b.id).await.unwrap().unwrap(), b);
     assert_eq!(
         store
@@ -282,7 +283,101 @@ async fn save_round_trips_every_field(engine: Engine) {
     );
 }
 
+/// A save based on an old read is refused (it would wipe what was written since), and
+/// `update_bot` re-applies the change to the bot as it is now.
+async fn a_stale_save_is_refused_and_update_bot_reapplies_the_change(engine: Engine) {
+    let (store, _cfg) = open(&engine).await;
+    let b = bot("u1", "versioned", Exchange::Luno, 1000.0);
+    store.bots.create(&b, CAPS).await.unwrap();
+    let stale = store.bots.find("u1", &b.id).await.unwrap().unwrap();
+    // Another writer gets in first: a capital transfer (relative update, no read needed).
+    assert!(store
+        .bots
+        .transfer_capital("u1", &b.id, 250.0, None, Utc::now())
+        .await
+        .unwrap());
+    let mut paused = stale.clone();
+    paused.status = BotStatus::Paused;
+    assert!(
+        !store.bots.save(&paused).await.unwrap(),
+        "a save from before the transfer would undo it"
+    );
+    let current = store.bots.find("u1", &b.id).await.unwrap().unwrap();
+    assert_eq!(
+        (current.status, current.current_capital),
+        (BotStatus::Active, 1250.0)
+    );
+    let (saved, written) =
+        update_bot::<StoreError, _>(store.bots.as_ref(), Some(stale), "u1", &b.id, |bot| {
+            bot.status = BotStatus::Paused;
+            Ok(true)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(written);
+    let stored = store.bots.find("u1", &b.id).await.unwrap().unwrap();
+    assert_eq!(stored, saved);
+    assert_eq!(
+        (stored.status, stored.current_capital),
+        (BotStatus::Paused, 1250.0)
+    );
+    // A change that declines writes nothing; a missing bot is `None`.
+    let declined =
+        update_bot::<StoreError, _>(store.bots.as_ref(), None, "u1", &b.id, |_| Ok(false))
+            .await
+            .unwrap();
+    assert_eq!(declined, Some((stored.clone(), false)));
+    let missing = update_bot::<StoreError, _>(store.bots.as_ref(), None, "u2", &b.id, |_| Ok(true))
+        .await
+        .unwrap();
+    assert_eq!(missing, None, "another user's bot is not found");
+}
+
+/// Capital moves by relative updates that keep the peaks in step and respect a floor.
+async fn transfers_move_capital_and_peaks_and_respect_the_floor(engine: Engine) {
+    let (store, _cfg) = open(&engine).await;
+    let mut b = bot("u1", "donor", Exchange::Valr, 1000.0);
+    store.bots.create(&b, CAPS).await.unwrap();
+    b.record_trade(300.0, Utc::now());
+    assert!(store.bots.save(&b).await.unwrap());
+    let now = Utc::now();
+    assert!(!store
+        .bots
+        .transfer_capital("u1", &b.id, -300.01, Some(1000.0), now)
+        .await
+        .unwrap());
+    assert!(store
+        .bots
+        .transfer_capital("u1", &b.id, -300.0, Some(1000.0), now)
+        .await
+        .unwrap());
+    let after = store.bots.find("u1", &b.id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            after.current_capital,
+            after.peak_capital,
+            after.total_profit
+        ),
+        (1000.0, 1000.0, 300.0)
+    );
+    assert_eq!(after.version, b.version + 2);
+    assert!(!store
+        .bots
+        .transfer_capital("u2", &b.id, 5.0, None, now)
+        .await
+        .unwrap());
+    store.bots.soft_delete("u1", &b.id, now).await.unwrap();
+    assert!(!store
+        .bots
+        .transfer_capital("u1", &b.id, 5.0, None, now)
+        .await
+        .unwrap());
+}
+
 on_both_engines!(
+    a_stale_save_is_refused_and_update_bot_reapplies_the_change,
+    transfers_move_capital_and_peaks_and_respect_the_floor,
     create_find_list_and_isolation,
     names_are_unique_per_user_case_insensitively_until_deleted,
     caps_hold_under_concurrent_creates,

@@ -25,6 +25,8 @@ pub struct TradeTotals {
 /// Capital and counts over the user's (non-deleted) bots.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct BotCapital {
+    /// Starting capital from outside (`Bot::external_capital`): capital the autopilot moved
+    /// between bots is profit already counted, so it is not counted again.
     pub initial: f64,
     pub current: f64,
     /// Current capital of the bots that are trading (`active`).
@@ -37,7 +39,7 @@ impl BotCapital {
     pub fn of(bots: &[Bot]) -> BotCapital {
         let mut capital = BotCapital::default();
         for bot in bots {
-            capital.initial += bot.initial_capital;
+            capital.initial += bot.external_capital();
             capital.current += bot.current_capital;
             capital.total_bots += 1;
             if bot.status == BotStatus::Active {
@@ -52,10 +54,12 @@ impl BotCapital {
 /// `GET /api/portfolio/summary`. Percentages are 0..=100.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PortfolioSummary {
-    /// `initial_capital + net_pnl`: where the trades have taken the starting capital.
+    /// The bots' capital now (`total_capital`). Equals `initial_capital + net_pnl` while no bot
+    /// with trades was deleted (a deleted bot's capital leaves, its trades stay in the totals).
     pub equity: f64,
     /// Current capital of the bots.
     pub total_capital: f64,
+    /// Externally funded starting capital of the bots (see `BotCapital::initial`).
     pub initial_capital: f64,
     /// Sum of the closed trades' results (net of fees and slippage).
     pub realized_pnl: f64,
@@ -91,7 +95,7 @@ pub fn portfolio_summary(
         0.0
     };
     PortfolioSummary {
-        equity: capital.initial + net_pnl,
+        equity: capital.current,
         total_capital: capital.current,
         initial_capital: capital.initial,
         realized_pnl: totals.profit,

@@ -1,12 +1,14 @@
 //! Autopilot reinvestment (SPEC §9): when a user's paper bots have grown past their starting
 //! capital (profit after fees: capital moves only by net fills), that surplus is moved into one
-//! new bot a day, within `MAX_BOTS`. Capital is moved, never created.
+//! new bot a day, within `MAX_BOTS`. Capital is moved, never created: each move is booked in
+//! the ledger as `transfer` entries (out of each donor, into the new bot) that sum to zero.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::domain::bot::{Bot, BotStatus, Exchange, TradingMode};
 use crate::domain::bot_rules::{MAX_CAPITAL, MIN_CAPITAL};
+use crate::domain::ledger::{LedgerKind, NewLedgerEntry};
 
 /// One donor's share of the new bot's capital.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -79,14 +81,38 @@ pub fn plan_reinvestment(bots: &[Bot], now: DateTime<Utc>, max_bots: u32) -> Opt
     })
 }
 
-/// Takes `amount` out of a donor: its capital and peaks move down together, so the move
-/// shows as neither a loss nor a drawdown.
-pub fn withdraw(bot: &mut Bot, amount: f64, now: DateTime<Utc>) {
-    let amount = amount.clamp(0.0, surplus(bot));
-    bot.current_capital -= amount;
-    bot.peak_capital = (bot.peak_capital - amount).max(bot.current_capital);
-    bot.hour_peak_capital = (bot.hour_peak_capital - amount).max(bot.current_capital);
-    bot.updated_at = now;
+/// What may be taken out of a donor now: the planned share, but never below its starting
+/// capital (a loss booked since the plan shrinks the surplus). Amounts under a cent are 0.
+pub fn withdrawal_amount(bot: &Bot, planned: f64) -> f64 {
+    let amount = planned.min(surplus(bot));
+    if amount.is_finite() && amount >= 0.01 {
+        amount
+    } else {
+        0.0
+    }
+}
+
+/// One leg of a reinvestment in the ledger: `amount` < 0 out of a donor, > 0 into the new bot.
+/// `ref_id` is `<transfer id>:<bot id>` (unique per leg; the legs share the transfer id).
+pub fn transfer_entry(
+    user_id: &str,
+    bot_id: &str,
+    amount: f64,
+    currency: &str,
+    transfer_id: &str,
+    description: String,
+    now: DateTime<Utc>,
+) -> NewLedgerEntry {
+    NewLedgerEntry {
+        user_id: user_id.to_string(),
+        kind: LedgerKind::Transfer,
+        amount,
+        currency: currency.to_string(),
+        bot_id: Some(bot_id.to_string()),
+        ref_id: format!("{transfer_id}:{bot_id}"),
+        description,
+        timestamp: now,
+    }
 }
 
 #[cfg(test)]
@@ -142,16 +168,11 @@ mod tests {
     }
 
     #[test]
-    fn withdrawing_moves_capital_and_peak_without_a_drawdown() {
-        let mut bot = grown(200.0);
-        withdraw(&mut bot, 150.0, t0());
-        assert_eq!(bot.current_capital, 1050.0);
-        assert_eq!(bot.peak_capital, 1050.0);
-        assert_eq!(crate::domain::bodyguard::current_drawdown_pct(&bot), 0.0);
-        withdraw(&mut bot, 1000.0, t0());
-        assert_eq!(
-            bot.current_capital, 1000.0,
-            "never below the starting capital"
-        );
+    fn a_withdrawal_never_takes_a_donor_below_its_starting_capital() {
+        let bot = grown(200.0);
+        assert_eq!(withdrawal_amount(&bot, 150.0), 150.0);
+        assert_eq!(withdrawal_amount(&bot, 1000.0), 200.0);
+        assert_eq!(withdrawal_amount(&grown(-5.0), 150.0), 0.0);
+        assert_eq!(withdrawal_amount(&grown(0.001), 150.0), 0.0);
     }
 }

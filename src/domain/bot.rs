@@ -83,6 +83,10 @@ pub struct Bot {
     /// Created by the autopilot from reinvested profit (at most one such bot per user per day).
     #[serde(default)]
     pub autopilot_spawned: bool,
+    /// Bumped by every write; a write based on an older read is refused (optimistic
+    /// concurrency, see `store::bots::update_bot`). 0 only in documents written before versions.
+    #[serde(default)]
+    pub version: u64,
 }
 
 fn empty_object() -> serde_json::Value {
@@ -138,6 +142,7 @@ impl Bot {
             hour_trade_count: 0,
             hour_peak_capital: new.initial_capital,
             autopilot_spawned: false,
+            version: 1,
         }
     }
 
@@ -148,6 +153,17 @@ impl Bot {
             0.0
         } else {
             self.win_count as f64 * 100.0 / closed as f64
+        }
+    }
+
+    /// Starting capital that came from outside the user's bots: all of it, except for a bot
+    /// the autopilot funded from other bots' profit (that capital was already counted where
+    /// it was earned; the ledger books it as a `transfer`).
+    pub fn external_capital(&self) -> f64 {
+        if self.autopilot_spawned {
+            0.0
+        } else {
+            self.initial_capital
         }
     }
 

@@ -18,6 +18,9 @@ pub enum LedgerKind {
     Funding,
     Fee,
     Adjustment,
+    /// Capital moved between two of the user's bots (autopilot reinvestment): one entry per
+    /// bot, the legs of one move share a `ref_id` and sum to zero.
+    Transfer,
 }
 
 impl LedgerKind {
@@ -27,6 +30,7 @@ impl LedgerKind {
             LedgerKind::Funding => "funding",
             LedgerKind::Fee => "fee",
             LedgerKind::Adjustment => "adjustment",
+            LedgerKind::Transfer => "transfer",
         }
     }
 }

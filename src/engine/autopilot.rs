@@ -12,8 +12,9 @@ use serde_json::json;
 use super::notify;
 use super::runner::Engine;
 use crate::config::Config;
-use crate::domain::autopilot::{self, ReinvestPlan};
+use crate::domain::autopilot::{self, ReinvestPlan, Withdrawal};
 use crate::domain::bot::{Bot, BotStatus, Exchange, NewBot, RiskMode, TradingMode};
+use crate::domain::bot_rules::MIN_CAPITAL;
 use crate::domain::settings::SystemMode;
 use crate::domain::training;
 use crate::domain::user::UserStatus;
@@ -21,7 +22,8 @@ use crate::error::AppResult;
 use crate::events::EventType;
 use crate::http::bots::ops::{bot_json, emit};
 use crate::state::AppState;
-use crate::store::bots::{BotCaps, CreateOutcome};
+use crate::store::bots::{update_bot, BotCaps, CreateOutcome, UPDATE_ATTEMPTS};
+use crate::store::StoreError;
 
 pub const INTERVAL: Duration = Duration::from_secs(3600);
 const SOURCE: &str = "autopilot";
@@ -61,26 +63,23 @@ pub async fn tick(state: &AppState) -> AppResult<AutopilotReport> {
         .users_with_mode(SystemMode::Autopilot)
         .await?
     {
-        let active = state
-            .store
-            .users
-            .find_by_id(&user_id)
-            .await?
-            .is_some_and(|u| u.status == UserStatus::Active);
+        let user = state.store.users.find_by_id(&user_id).await?;
+        let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
+            continue;
+        };
         // An emergency stop means "hands off": the autopilot does nothing for that user.
-        if !active
-            || state
-                .store
-                .settings
-                .get(&user_id, now)
-                .await?
-                .emergency_stop
+        if state
+            .store
+            .settings
+            .get(&user_id, now)
+            .await?
+            .emergency_stop
         {
             continue;
         }
         report.users += 1;
         report.promoted += promote_ready(state, &user_id, now).await?;
-        if reinvest(state, &user_id, now).await? {
+        if reinvest(state, &user_id, &user.currency, now).await? {
             report.spawned += 1;
         }
     }
@@ -90,16 +89,26 @@ pub async fn tick(state: &AppState) -> AppResult<AutopilotReport> {
 /// Live training bay bots whose hours are done become `paused` + `promoted_at`.
 async fn promote_ready(state: &AppState, user_id: &str, now: DateTime<Utc>) -> AppResult<usize> {
     let mut promoted = 0;
-    for mut bot in state
+    for listed in state
         .store
         .bots
         .list(user_id, Some(BotStatus::LiveTrainingBay))
         .await?
     {
-        if training::promote(&mut bot, now, &state.config.trading).is_err() {
-            continue;
-        }
-        if state.store.bots.save(&bot).await? {
+        let id = listed.id.clone();
+        // Applied to the bot as it is when saved, so a fill booked meanwhile stays.
+        let promote = |bot: &mut Bot| -> Result<bool, StoreError> {
+            Ok(training::promote(bot, now, &state.config.trading).is_ok())
+        };
+        let updated = update_bot(
+            state.store.bots.as_ref(),
+            Some(listed),
+            user_id,
+            &id,
+            promote,
+        )
+        .await?;
+        if let Some((bot, true)) = updated {
             let message = format!("{} finished live training; ready to start live", bot.name);
             emit(
                 state,
@@ -114,23 +123,65 @@ async fn promote_ready(state: &AppState, user_id: &str, now: DateTime<Utc>) -> A
     Ok(promoted)
 }
 
-/// Creates the day's reinvestment bot, then takes its capital out of the donors.
-async fn reinvest(state: &AppState, user_id: &str, now: DateTime<Utc>) -> AppResult<bool> {
+/// Moves the day's surplus into a new bot. Each donor's share is taken out first by a relative
+/// update that never takes it below its starting capital (so a fill booked meanwhile is kept
+/// and a loss since the plan shrinks the share), then the bot is created with what was taken.
+/// Every move is a `transfer` in the ledger, so `/api/ledger/reconcile` holds; when no bot can
+/// be created the shares go back, booked the same way.
+async fn reinvest(
+    state: &AppState,
+    user_id: &str,
+    currency: &str,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
     let bots = state.store.bots.list(user_id, None).await?;
     let max_bots = state.config.trading.max_bots;
     let Some(plan) = autopilot::plan_reinvestment(&bots, now, max_bots) else {
         return Ok(false);
     };
-    let Some(bot) = create_bot(state, user_id, &plan, now).await? else {
+    let transfer_id = uuid::Uuid::new_v4().to_string();
+    let mut taken = Vec::new();
+    for withdrawal in &plan.withdrawals {
+        let amount = take_share(state, user_id, withdrawal, now).await?;
+        if amount > 0.0 {
+            let note = format!("Autopilot reinvestment {transfer_id}: moved out to a new bot");
+            let leg = autopilot::transfer_entry(
+                user_id,
+                &withdrawal.bot_id,
+                -amount,
+                currency,
+                &transfer_id,
+                note,
+                now,
+            );
+            state.store.ledger.append(leg).await?;
+            taken.push((withdrawal.bot_id.clone(), amount));
+        }
+    }
+    let capital: f64 = taken.iter().map(|(_, amount)| amount).sum();
+    let sized = ReinvestPlan {
+        capital,
+        exchange: plan.exchange,
+        withdrawals: Vec::new(),
+    };
+    let created = if capital >= MIN_CAPITAL {
+        create_bot(state, user_id, &sized, now).await?
+    } else {
+        None
+    };
+    let Some(bot) = created else {
+        give_back(state, user_id, &taken, currency, &transfer_id, now).await?;
         return Ok(false);
     };
-    for withdrawal in &plan.withdrawals {
-        // Re-read each donor so a trade booked since the plan is not overwritten.
-        let Some(mut donor) = state.store.bots.find(user_id, &withdrawal.bot_id).await? else {
-            continue;
-        };
-        autopilot::withdraw(&mut donor, withdrawal.amount, now);
-        if state.store.bots.save(&donor).await? {
+    let note = format!(
+        "Autopilot reinvestment {transfer_id}: moved in from {} bots (internal transfer)",
+        taken.len()
+    );
+    let leg =
+        autopilot::transfer_entry(user_id, &bot.id, capital, currency, &transfer_id, note, now);
+    state.store.ledger.append(leg).await?;
+    for (donor_id, _) in &taken {
+        if let Some(donor) = state.store.bots.find(user_id, donor_id).await? {
             emit(
                 state,
                 user_id,
@@ -151,6 +202,63 @@ async fn reinvest(state: &AppState, user_id: &str, now: DateTime<Utc>) -> AppRes
     );
     notify::alert(state, user_id, Some(&bot.id), "autopilot", "info", &message).await?;
     Ok(true)
+}
+
+/// Takes a donor's share out (re-read and retried when its capital moved meanwhile); returns
+/// the amount taken, 0 when nothing could be.
+async fn take_share(
+    state: &AppState,
+    user_id: &str,
+    withdrawal: &Withdrawal,
+    now: DateTime<Utc>,
+) -> AppResult<f64> {
+    for _ in 0..UPDATE_ATTEMPTS {
+        let Some(donor) = state.store.bots.find(user_id, &withdrawal.bot_id).await? else {
+            return Ok(0.0);
+        };
+        let amount = autopilot::withdrawal_amount(&donor, withdrawal.amount);
+        if amount == 0.0 {
+            return Ok(0.0);
+        }
+        let floor = Some(donor.initial_capital);
+        if state
+            .store
+            .bots
+            .transfer_capital(user_id, &donor.id, -amount, floor, now)
+            .await?
+        {
+            return Ok(amount);
+        }
+    }
+    Ok(0.0)
+}
+
+/// Returns the taken shares when no bot could be created (booked as transfers back).
+async fn give_back(
+    state: &AppState,
+    user_id: &str,
+    taken: &[(String, f64)],
+    currency: &str,
+    transfer_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    for (donor_id, amount) in taken {
+        // The ledger leg needs a ref unique per bot and move: this is the second move.
+        let back_id = format!("{transfer_id}:back");
+        if state
+            .store
+            .bots
+            .transfer_capital(user_id, donor_id, *amount, None, now)
+            .await?
+        {
+            let note = format!("Autopilot reinvestment {transfer_id}: returned (no new bot)");
+            let leg = autopilot::transfer_entry(
+                user_id, donor_id, *amount, currency, &back_id, note, now,
+            );
+            state.store.ledger.append(leg).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Inserts the new paper bot on the plan's exchange, or any other with room; `None` when

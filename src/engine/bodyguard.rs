@@ -17,6 +17,8 @@ use crate::domain::quarantine;
 use crate::domain::status_machine::{self, BotAction, TransitionContext};
 use crate::error::AppResult;
 use crate::state::AppState;
+use crate::store::bots::update_bot;
+use crate::store::StoreError;
 
 pub const INTERVAL: Duration = Duration::from_secs(300);
 /// Most bots one tick looks at per status (a bound on memory, far above real fleets).
@@ -84,13 +86,23 @@ pub async fn tick(state: &AppState) -> AppResult<BodyguardReport> {
 
 async fn release_due_quarantines(state: &AppState, now: DateTime<Utc>) -> AppResult<usize> {
     let mut released = 0;
-    for mut bot in state
+    for listed in state
         .store
         .bots
         .list_by_status(BotStatus::Quarantined, BATCH)
         .await?
     {
-        if quarantine::release_if_due(&mut bot, now) && state.store.bots.save(&bot).await? {
+        let (user_id, id) = (listed.user_id.clone(), listed.id.clone());
+        // Saved on the bot as it is now (a listing is old by the time we get to it).
+        let updated = update_bot::<StoreError, _>(
+            state.store.bots.as_ref(),
+            Some(listed),
+            &user_id,
+            &id,
+            |bot| Ok(quarantine::release_if_due(bot, now)),
+        )
+        .await?;
+        if let Some((bot, true)) = updated {
             notify::status_changed(
                 state,
                 &bot,
@@ -107,39 +119,51 @@ async fn release_due_quarantines(state: &AppState, now: DateTime<Utc>) -> AppRes
 /// Pauses or quarantines one bot; returns what was done (nothing if the bot moved meanwhile).
 async fn act_on_bot(
     state: &AppState,
-    mut bot: Bot,
+    listed: Bot,
     verdict: &Verdict,
     now: DateTime<Utc>,
 ) -> AppResult<Option<GuardAction>> {
-    let old = bot.status;
+    let old = listed.status;
     let ctx = TransitionContext {
         now,
         emergency_stop_active: false,
         live_min_training_hours: state.config.trading.live_min_training_hours,
     };
     let reason = format!("AI bodyguard: {}", verdict.message);
-    match verdict.action {
-        GuardAction::Pause => {
-            let Ok(next) = status_machine::transition(&bot, BotAction::Pause, ctx) else {
-                return Ok(None);
-            };
-            status_machine::apply(&mut bot, BotAction::Pause, next, now, Some(&reason));
-        }
-        GuardAction::Quarantine => {
-            if status_machine::transition(&bot, BotAction::Quarantine, ctx).is_err() {
-                return Ok(None);
+    let apply = |bot: &mut Bot| -> Result<bool, StoreError> {
+        match verdict.action {
+            GuardAction::Pause => {
+                let Ok(next) = status_machine::transition(bot, BotAction::Pause, ctx) else {
+                    return Ok(false);
+                };
+                status_machine::apply(bot, BotAction::Pause, next, now, Some(&reason));
             }
-            if quarantine::quarantine(&mut bot, now, &reason)
-                == quarantine::QuarantineOutcome::Ignored
-            {
-                return Ok(None);
+            GuardAction::Quarantine => {
+                if status_machine::transition(bot, BotAction::Quarantine, ctx).is_err()
+                    || quarantine::quarantine(bot, now, &reason)
+                        == quarantine::QuarantineOutcome::Ignored
+                {
+                    return Ok(false);
+                }
             }
         }
-    }
-    bodyguard::reset_after_action(&mut bot);
-    if !state.store.bots.save(&bot).await? {
+        bodyguard::reset_after_action(bot);
+        Ok(true)
+    };
+    // The listing is from the start of the tick: the change is applied to the bot as it is
+    // when saved, so fills booked meanwhile stay (see `store::bots::update_bot`).
+    let (user_id, id) = (listed.user_id.clone(), listed.id.clone());
+    let updated = update_bot(
+        state.store.bots.as_ref(),
+        Some(listed),
+        &user_id,
+        &id,
+        apply,
+    )
+    .await?;
+    let Some((bot, true)) = updated else {
         return Ok(None);
-    }
+    };
     let message = format!(
         "{} {}: {}",
         bot.name,

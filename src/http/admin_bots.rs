@@ -165,8 +165,15 @@ pub(crate) async fn save_and_announce(
     if !changes.is_empty() {
         bot.updated_at = state.clock.now();
         if !state.store.bots.save(&bot).await? {
-            return Err(AppError::not_found("BOT_NOT_FOUND", "Bot not found"));
+            // Refused because the bot is gone, or because it was written since it was read
+            // (e.g. a fill): saving anyway would wipe that write, so the admin retries.
+            load_any(state, &bot.id).await?;
+            return Err(AppError::conflict(
+                "BOT_CHANGED",
+                "The bot changed meanwhile (e.g. a trade was booked); try again",
+            ));
         }
+        bot.version += 1;
         emit(
             state,
             &bot.user_id,

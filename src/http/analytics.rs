@@ -34,11 +34,10 @@ struct RangeQuery {
     range: Option<String>,
 }
 
-/// Equity now: the bots' starting capital plus every trade's result.
+/// Equity now: the bots' capital, as `/api/portfolio/summary` reports it.
 async fn current_equity(state: &AppState, user_id: &str) -> AppResult<f64> {
     let bots = state.store.bots.list(user_id, None).await?;
-    let totals = state.store.trade_stats.totals(user_id, None).await?;
-    Ok(BotCapital::of(&bots).initial + totals.profit)
+    Ok(BotCapital::of(&bots).current)
 }
 
 /// One point per trade in the range (the newest `MAX_EQUITY_POINTS`; `truncated` says so).

@@ -61,10 +61,11 @@ fn parse_kind(raw: &str) -> AppResult<LedgerKind> {
         "funding" => LedgerKind::Funding,
         "fee" => LedgerKind::Fee,
         "adjustment" => LedgerKind::Adjustment,
+        "transfer" => LedgerKind::Transfer,
         _ => {
             return Err(AppError::field(
                 "kind",
-                "kind must be fill, funding, fee or adjustment",
+                "kind must be fill, funding, fee, adjustment or transfer",
             ))
         }
     })
@@ -158,7 +159,7 @@ async fn reconcile_route(
 ) -> AppResult<Json<Value>> {
     let bots = state.store.bots.list(user.id(), None).await?;
     let totals = state.store.ledger.totals(user.id()).await?;
-    let report = reconcile(&bots, &totals.fills_by_bot);
+    let report = reconcile(&bots, &totals.fills_by_bot, &totals.transfers_by_bot);
     let mut body = serde_json::to_value(&report).map_err(AppError::internal)?;
     if let Some(obj) = body.as_object_mut() {
         obj.insert("ledger_totals".into(), json!(totals.by_kind));

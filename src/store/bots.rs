@@ -1,5 +1,12 @@
 //! The bots repository contract. Caps and name uniqueness are enforced by the database so
 //! concurrent creates cannot overshoot them.
+//!
+//! Concurrent writers (a fill, the bodyguard, the autopilot, a user's request) never undo each
+//! other: every write bumps the bot's `version`, and `save` only replaces the version it read
+//! (optimistic concurrency). A caller that lost the race re-reads and re-applies its change
+//! (`update_bot`). So a fill booked between an engine's read and its save is never wiped, and a
+//! pause is never undone by a fill. Capital moved outside fills goes through `transfer_capital`,
+//! a relative update that needs no read at all.
 
 use std::collections::BTreeMap;
 
@@ -7,7 +14,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::StoreResult;
+use super::{StoreError, StoreResult};
 use crate::domain::bot::{Bot, BotStatus};
 
 /// Limits that must hold after an insert.
@@ -85,8 +92,21 @@ pub trait BotRepo: Send + Sync {
     async fn list_all(&self, limit: u32, offset: u32) -> StoreResult<Vec<Bot>>;
     /// Non-deleted bots in `status` across users (engines).
     async fn list_by_status(&self, status: BotStatus, limit: u32) -> StoreResult<Vec<Bot>>;
-    /// Replaces a non-deleted bot (matched by id and user); `Duplicate("name")` on a taken name.
+    /// Replaces a non-deleted bot (matched by id and user) if it is still at `bot.version`,
+    /// storing it as `bot.version + 1`. False when the bot is gone or was written since it was
+    /// read (use `update_bot` to re-apply the change); `Duplicate("name")` on a taken name.
     async fn save(&self, bot: &Bot) -> StoreResult<bool>;
+    /// Adds `delta` (negative: takes it out) to the bot's capital and its peaks in one relative
+    /// update: a transfer is neither a profit nor a drawdown. With `floor`, only if the capital
+    /// stays at or above it. False when the bot is gone or the floor would be crossed.
+    async fn transfer_capital(
+        &self,
+        user_id: &str,
+        id: &str,
+        delta: f64,
+        floor: Option<f64>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// Marks the bot deleted (its name becomes free); returns it as it was before.
     async fn soft_delete(
         &self,
@@ -104,4 +124,46 @@ pub trait BotRepo: Send + Sync {
     /// `day_start` (a UTC midnight) and whose counters are not zero yet; returns how many.
     /// Idempotent, so any instance may run it any number of times.
     async fn reset_daily_counters(&self, day_start: DateTime<Utc>) -> StoreResult<u64>;
+}
+
+/// How often `update_bot` re-reads and re-applies a change after losing a race.
+pub const UPDATE_ATTEMPTS: usize = 50;
+
+/// Read-modify-write of one bot that survives concurrent writers: `change` is applied to the
+/// bot as stored (first to `loaded`, when the caller already read it) and saved; if another
+/// write got in between, the bot is read again and `change` applied again. `change` returns
+/// `Ok(false)` to write nothing (e.g. a refused transition).
+///
+/// Returns `None` when the bot is gone, else the bot as stored (or as found, when `change`
+/// declined) and whether it was written.
+pub async fn update_bot<E, F>(
+    repo: &dyn BotRepo,
+    loaded: Option<Bot>,
+    user_id: &str,
+    id: &str,
+    mut change: F,
+) -> Result<Option<(Bot, bool)>, E>
+where
+    E: From<StoreError>,
+    F: FnMut(&mut Bot) -> Result<bool, E>,
+{
+    let mut next = loaded;
+    for _ in 0..UPDATE_ATTEMPTS {
+        let mut bot = match next.take() {
+            Some(bot) => bot,
+            None => match repo.find(user_id, id).await? {
+                Some(bot) => bot,
+                None => return Ok(None),
+            },
+        };
+        if !change(&mut bot)? {
+            return Ok(Some((bot, false)));
+        }
+        if repo.save(&bot).await? {
+            bot.version += 1;
+            return Ok(Some((bot, true)));
+        }
+        tokio::task::yield_now().await;
+    }
+    Err(StoreError::Unavailable("the bot kept changing; try again".into()).into())
 }

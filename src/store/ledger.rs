@@ -38,6 +38,8 @@ pub struct LedgerTotals {
     pub by_kind: BTreeMap<String, f64>,
     /// bot id -> sum of its `fill` amounts.
     pub fills_by_bot: BTreeMap<String, f64>,
+    /// bot id -> sum of its `transfer` amounts (capital moved in minus moved out).
+    pub transfers_by_bot: BTreeMap<String, f64>,
 }
 
 /// The head kept apart from the entries.

@@ -14,7 +14,8 @@ use crate::domain::settings::Alert;
 use crate::events::EventType;
 use crate::http::bots::ops::emit;
 use crate::state::AppState;
-use crate::store::StoreResult;
+use crate::store::bots::update_bot;
+use crate::store::{StoreError, StoreResult};
 use crate::trading::publish_status_change;
 use serde_json::json;
 
@@ -65,18 +66,33 @@ pub async fn input_for(
 /// Pauses a running bot the breaker tripped on and raises a critical alert.
 pub async fn trip(state: &AppState, user_id: &str, bot_id: &str, reason: &str) -> StoreResult<()> {
     let now = state.clock.now();
-    // Re-read just before saving so trades booked meanwhile are not overwritten.
-    if let Some(mut bot) = state.store.bots.find(user_id, bot_id).await? {
-        let from = bot.status;
-        // Only a running bot is paused: a bay bot keeps its bay status (resetting must not
-        // promote it), and the gate refuses its orders while the breaker condition holds.
-        if from == BotStatus::Active {
-            bot.status = BotStatus::Paused;
-            bot.pause_reason = Some(format!("{PAUSE_PREFIX}{reason}"));
-            bot.updated_at = now;
-            if state.store.bots.save(&bot).await? {
-                publish_status_change(state, &bot, from, &format!("circuit breaker: {reason}"));
-            }
+    let Some(found) = state.store.bots.find(user_id, bot_id).await? else {
+        return Ok(());
+    };
+    let from = found.status;
+    // Only a running bot is paused: a bay bot keeps its bay status (resetting must not
+    // promote it), and the gate refuses its orders while the breaker condition holds.
+    // Applied to the bot as it is when saved, so a fill booked meanwhile stays.
+    let pause = |bot: &mut Bot| -> Result<bool, StoreError> {
+        if bot.status != BotStatus::Active {
+            return Ok(false);
+        }
+        bot.status = BotStatus::Paused;
+        bot.pause_reason = Some(format!("{PAUSE_PREFIX}{reason}"));
+        bot.updated_at = now;
+        Ok(true)
+    };
+    let updated = update_bot(
+        state.store.bots.as_ref(),
+        Some(found),
+        user_id,
+        bot_id,
+        pause,
+    )
+    .await?;
+    if let Some((bot, written)) = updated {
+        if written {
+            publish_status_change(state, &bot, from, &format!("circuit breaker: {reason}"));
         }
         let message = format!("Bot {} paused by the circuit breaker: {reason}", bot.name);
         let alert = Alert::new(
@@ -176,18 +192,32 @@ pub async fn reset(
             .collect(),
     };
     let mut reset = Vec::new();
-    for mut bot in targets {
-        let from = bot.status;
-        let was_tripped = is_tripped(&bot);
-        if was_tripped {
-            bot.status = BotStatus::Active;
-            bot.pause_reason = None;
-            bot.started_at = Some(now);
-        }
-        bot.breaker_reset_at = Some(now);
-        bot.peak_capital = bot.current_capital;
-        bot.updated_at = now;
-        if state.store.bots.save(&bot).await? {
+    for target in targets {
+        let from = target.status;
+        let mut was_tripped = false;
+        let reset_breaker = |bot: &mut Bot| {
+            was_tripped = is_tripped(bot);
+            if was_tripped {
+                bot.status = BotStatus::Active;
+                bot.pause_reason = None;
+                bot.started_at = Some(now);
+            }
+            bot.breaker_reset_at = Some(now);
+            bot.peak_capital = bot.current_capital;
+            bot.updated_at = now;
+            Ok::<_, StoreError>(true)
+        };
+        // Applied to the bot as it is when saved, so a fill booked meanwhile stays.
+        let (user_id, id) = (target.user_id.clone(), target.id.clone());
+        let updated = update_bot(
+            state.store.bots.as_ref(),
+            Some(target),
+            &user_id,
+            &id,
+            reset_breaker,
+        )
+        .await?;
+        if let Some((bot, true)) = updated {
             if was_tripped {
                 publish_status_change(state, &bot, from, "circuit breaker reset");
             }

@@ -1,12 +1,16 @@
 //! Autopilot (reinvestment within MAX_BOTS, bay promotion) and the daily reset at UTC midnight.
 
+use amarktai::domain::clock::ManualClock;
+use amarktai::domain::orders::OrderRequest;
 use amarktai::engine::{autopilot, daily_reset};
+use amarktai::trading::orders::{submit_with, SubmitOptions};
 use chrono::Duration;
-use serde_json::json;
+use serde_json::{json, Value};
 
-use crate::common::Engine;
+use crate::common::{Engine, TestApp};
 use crate::on_both_engines;
 use crate::support::*;
+use crate::trading_support::{self, config_with_feed, FakeExchange};
 
 async fn daily_reset_happens_at_utc_midnight(engine: Engine) {
     let (app, clock) = spawn_at(&engine, before_midnight(), &[]).await;
@@ -154,7 +158,143 @@ async fn autopilot_promotes_finished_bay_bots(engine: Engine) {
     off.stop().await;
 }
 
+/// A profitable fill through the order pipeline (enters at 1,000,000, exits at 1,100,000):
+/// 0.001 x (1,100,000 x (1 - s) - 1,000,000 x (1 + s)) - 2 with s = 0.000201 = 97.5779.
+const FILL_PROFIT: f64 = 97.5779;
+
+async fn profitable_fill(app: &TestApp, fake: &FakeExchange, user_id: &str, bot_id: &str) {
+    fake.set("XBTZAR", &[1_000_000.0, 1_100_000.0]);
+    let req: OrderRequest = serde_json::from_value(json!({
+        "bot_id": bot_id, "symbol": "BTC/ZAR", "side": "buy", "amount": 0.001, "expected_edge_bps": 100.0
+    }))
+    .unwrap();
+    let options = SubmitOptions {
+        holding_period: Some(std::time::Duration::from_millis(5)),
+    };
+    let record = submit_with(&app.state, user_id, &req, options)
+        .await
+        .unwrap();
+    let body = record.response();
+    assert_eq!(body["success"], true, "{body}");
+    assert!((body["fill"]["profit_loss"].as_f64().unwrap() - FILL_PROFIT).abs() < 1e-6);
+}
+
+/// A reinvestment is booked in the ledger (a transfer out of each donor, one into the new
+/// bot, summing to zero), so the ledger still reconciles with every bot, and the portfolio
+/// counts the moved profit once: equity is the bots' real capital.
+async fn a_reinvestment_is_booked_in_the_ledger_and_counted_once(engine: Engine) {
+    let fake = FakeExchange::default();
+    fake.set("XBTZAR", &[1_000_000.0]);
+    let base = fake.serve().await;
+    let config = config_with_feed(&engine, &base).set("ENABLE_AUTOPILOT", "1");
+    let clock = ManualClock::new(midday());
+    let app = TestApp::spawn_with_clock(config, clock.clone()).await;
+    let token = app.token_for("reinvest@example.com").await;
+    let user = user_id(&app, &token).await;
+    app.put_auth(
+        "/api/system/mode",
+        &token,
+        json!({"mode": "autopilot", "enabled": true}),
+    )
+    .await;
+    let a = trading_support::create_bot(&app, &token, "A", "luno", 10_000.0).await;
+    let b = trading_support::create_bot(&app, &token, "B", "luno", 10_000.0).await;
+    profitable_fill(&app, &fake, &user, &a).await;
+    profitable_fill(&app, &fake, &user, &b).await;
+
+    let report = autopilot::tick(&app.state).await.unwrap();
+    assert_eq!(report.spawned, 1);
+    let bots = body(app.get_auth("/api/bots", &token).await).await;
+    let bots = bots.as_array().unwrap();
+    let spawned = bots
+        .iter()
+        .find(|x| x["autopilot_spawned"] == true)
+        .unwrap();
+    let moved = 2.0 * FILL_PROFIT;
+    assert!((spawned["initial_capital"].as_f64().unwrap() - moved).abs() < 1e-6);
+    for id in [&a, &b] {
+        let donor = get_bot(&app, &token, id).await;
+        assert!((donor["current_capital"].as_f64().unwrap() - 10_000.0).abs() < 1e-6);
+    }
+
+    let reconcile = body(app.get_auth("/api/ledger/reconcile", &token).await).await;
+    assert_eq!(reconcile["reconciled"], true, "{reconcile}");
+    assert_eq!(reconcile["bots"].as_array().unwrap().len(), 3);
+    assert!(
+        reconcile["ledger_totals"]["transfer"]
+            .as_f64()
+            .unwrap()
+            .abs()
+            < 1e-6,
+        "{reconcile}"
+    );
+    let transfers = body(
+        app.get_auth("/api/ledger/events?kind=transfer", &token)
+            .await,
+    )
+    .await;
+    let legs = transfers["events"].as_array().unwrap();
+    assert_eq!(legs.len(), 3, "{transfers}");
+    let into_new: Vec<&Value> = legs
+        .iter()
+        .filter(|e| e["bot_id"] == spawned["id"])
+        .collect();
+    assert_eq!(into_new.len(), 1);
+    assert!((into_new[0]["amount"].as_f64().unwrap() - moved).abs() < 1e-6);
+    let integrity = body(app.get_auth("/api/ledger/verify-integrity", &token).await).await;
+    assert_eq!(integrity["valid"], true);
+
+    // Real capital: 10,000 + 10,000 + the moved profit, counted once.
+    let total: f64 = bots
+        .iter()
+        .map(|x| x["current_capital"].as_f64().unwrap())
+        .sum();
+    let summary = body(app.get_auth("/api/portfolio/summary", &token).await).await;
+    let real = 20_000.0 + moved;
+    assert!((total - real).abs() < 1e-6);
+    for field in ["equity", "total_capital"] {
+        assert!(
+            (summary[field].as_f64().unwrap() - real).abs() < 1e-6,
+            "{field}: {summary}"
+        );
+    }
+    assert!(
+        (summary["initial_capital"].as_f64().unwrap() - 20_000.0).abs() < 1e-6,
+        "{summary}"
+    );
+    assert!(
+        (summary["net_pnl"].as_f64().unwrap() - moved).abs() < 1e-6,
+        "{summary}"
+    );
+    let equity = body(
+        app.get_auth("/api/analytics/equity?range=all", &token)
+            .await,
+    )
+    .await;
+    assert!(
+        (equity["current_equity"].as_f64().unwrap() - real).abs() < 1e-6,
+        "{equity}"
+    );
+    assert!(
+        (equity["starting_equity"].as_f64().unwrap() - 20_000.0).abs() < 1e-6,
+        "{equity}"
+    );
+
+    // The new bot trades like any other and everything still reconciles.
+    let new_id = spawned["id"].as_str().unwrap().to_string();
+    profitable_fill(&app, &fake, &user, &new_id).await;
+    let reconcile = body(app.get_auth("/api/ledger/reconcile", &token).await).await;
+    assert_eq!(reconcile["reconciled"], true, "{reconcile}");
+    let summary = body(app.get_auth("/api/portfolio/summary", &token).await).await;
+    assert!(
+        (summary["equity"].as_f64().unwrap() - (real + FILL_PROFIT)).abs() < 1e-6,
+        "{summary}"
+    );
+    app.stop().await;
+}
+
 on_both_engines!(
+    a_reinvestment_is_booked_in_the_ledger_and_counted_once,
     daily_reset_happens_at_utc_midnight,
     autopilot_spawns_within_max_bots,
     autopilot_promotes_finished_bay_bots,

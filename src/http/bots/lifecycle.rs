@@ -9,12 +9,13 @@ use serde_json::{json, Value};
 
 use super::ops::{self, bot_json, emit, load_bot};
 use crate::auth::CurrentUser;
-use crate::domain::bot::TradingMode;
+use crate::domain::bot::{Bot, TradingMode};
 use crate::domain::status_machine::{self, BotAction};
 use crate::domain::{evolve, training};
 use crate::error::{parse_optional_json, AppError, AppResult};
 use crate::events::EventType;
 use crate::state::AppState;
+use crate::store::bots::update_bot;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -47,12 +48,31 @@ async fn act(
         .map(str::trim)
         .filter(|r| !r.is_empty())
         .map(|r| r.chars().take(200).collect::<String>());
-    let mut bot = load_bot(state, user_id, id).await?;
+    let loaded = load_bot(state, user_id, id).await?;
     let now = state.clock.now();
     let ctx = ops::transition_context(state, user_id, now).await?;
-    let next = match status_machine::transition(&bot, action, ctx) {
-        Ok(next) => next,
-        Err(refusal) => {
+    let mut refused = None;
+    // Applied to the bot as it is when saved, so a fill booked meanwhile stays.
+    let updated = update_bot(
+        state.store.bots.as_ref(),
+        Some(loaded),
+        user_id,
+        id,
+        |bot| match status_machine::transition(bot, action, ctx) {
+            Ok(next) => {
+                status_machine::apply(bot, action, next, now, reason.as_deref());
+                Ok::<_, AppError>(true)
+            }
+            Err(refusal) => {
+                refused = Some(refusal);
+                Ok(false)
+            }
+        },
+    )
+    .await?;
+    let bot = match (updated, refused) {
+        (Some((bot, true)), _) => bot,
+        (Some((bot, false)), Some(refusal)) => {
             let mut answer =
                 json!({"success": false, "message": refusal.reason, "bot": bot_json(&bot)});
             if let Some(hours) = refusal.hours_remaining {
@@ -60,11 +80,8 @@ async fn act(
             }
             return Ok(Json(answer));
         }
+        _ => return Err(AppError::not_found("BOT_NOT_FOUND", "Bot not found")),
     };
-    status_machine::apply(&mut bot, action, next, now, reason.as_deref());
-    if !state.store.bots.save(&bot).await? {
-        return Err(AppError::not_found("BOT_NOT_FOUND", "Bot not found"));
-    }
     let (event, verb) = match action {
         BotAction::Start => (EventType::BotStarted, "started"),
         BotAction::Stop => (EventType::BotStopped, "stopped"),
@@ -137,10 +154,23 @@ async fn evolve_bots(
     let bots = state.store.bots.list(user.id(), None).await?;
     let result = evolve::evolve(&bots, seed)?;
     let now = state.clock.now();
-    for bot in &result.bots {
-        let mut bot = bot.clone();
-        bot.updated_at = now;
-        if state.store.bots.save(&bot).await? {
+    for evolved in &result.bots {
+        // Only the parameters change; they are set on the bot as it is when saved.
+        let params = evolved.params;
+        let set_params = |bot: &mut Bot| {
+            bot.params = params;
+            bot.updated_at = now;
+            Ok::<_, AppError>(true)
+        };
+        let updated = update_bot(
+            state.store.bots.as_ref(),
+            Some(evolved.clone()),
+            user.id(),
+            &evolved.id,
+            set_params,
+        )
+        .await?;
+        if let Some((bot, true)) = updated {
             emit(
                 &state,
                 user.id(),

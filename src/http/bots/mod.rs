@@ -15,7 +15,7 @@ use crate::domain::bot_rules::{self, BotUpdateInput, NewBotInput};
 use crate::error::{AppError, AppJson, AppResult};
 use crate::events::EventType;
 use crate::state::AppState;
-use crate::store::bots::{BotCaps, CreateOutcome};
+use crate::store::bots::{update_bot, BotCaps, CreateOutcome};
 use crate::store::StoreError;
 use ops::{bot_json, emit, load_bot};
 
@@ -254,25 +254,38 @@ async fn update(
     Path(id): Path<String>,
     AppJson(input): AppJson<BotUpdateInput>,
 ) -> AppResult<Json<Value>> {
-    let mut bot = load_bot(&state, user.id(), &id).await?;
+    let loaded = load_bot(&state, user.id(), &id).await?;
     if let Some(mode) = input.trading_mode.as_deref().and_then(TradingMode::parse) {
-        let keys = has_keys(&state, user.id(), bot.exchange).await?;
-        bot_rules::require_api_keys(bot.exchange, mode, keys)?;
+        let keys = has_keys(&state, user.id(), loaded.exchange).await?;
+        bot_rules::require_api_keys(loaded.exchange, mode, keys)?;
     }
-    let changes =
-        bot_rules::apply_update(&mut bot, input, state.clock.now(), &state.config.trading)?;
-    if !changes.is_empty() {
-        match state.store.bots.save(&bot).await {
-            Ok(true) => {}
-            Ok(false) => return Err(AppError::not_found("BOT_NOT_FOUND", "Bot not found")),
-            Err(StoreError::Duplicate(_)) => {
-                return Err(AppError::bad_request(
-                    "BOT_NAME_DUPLICATE",
-                    "You already have a bot with this name",
-                ))
-            }
-            Err(e) => return Err(e.into()),
+    let (now, mut changes) = (state.clock.now(), bot_rules::Changes::new());
+    // Applied to the bot as it is when saved, so a fill booked meanwhile stays.
+    let updated = update_bot(
+        state.store.bots.as_ref(),
+        Some(loaded),
+        user.id(),
+        &id,
+        |bot| {
+            changes = bot_rules::apply_update(bot, input.clone(), now, &state.config.trading)
+                .map_err(UpdateFailure::Refused)?;
+            Ok(!changes.is_empty())
+        },
+    )
+    .await;
+    let bot = match updated {
+        Ok(Some((bot, _))) => bot,
+        Ok(None) => return Err(AppError::not_found("BOT_NOT_FOUND", "Bot not found")),
+        Err(UpdateFailure::Refused(e)) => return Err(e),
+        Err(UpdateFailure::Store(StoreError::Duplicate(_))) => {
+            return Err(AppError::bad_request(
+                "BOT_NAME_DUPLICATE",
+                "You already have a bot with this name",
+            ))
         }
+        Err(UpdateFailure::Store(e)) => return Err(e.into()),
+    };
+    if !changes.is_empty() {
         emit(
             &state,
             user.id(),
@@ -281,6 +294,18 @@ async fn update(
         );
     }
     Ok(Json(bot_json(&bot)))
+}
+
+/// Why an update was not written: refused by the rules, or by the store (e.g. a taken name).
+enum UpdateFailure {
+    Refused(AppError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for UpdateFailure {
+    fn from(e: StoreError) -> Self {
+        UpdateFailure::Store(e)
+    }
 }
 
 async fn remove(

@@ -9,6 +9,8 @@ use crate::domain::status_machine::{self, BotAction, TransitionContext};
 use crate::error::{AppError, AppResult};
 use crate::events::EventType;
 use crate::state::AppState;
+use crate::store::bots::update_bot;
+use crate::store::StoreError;
 
 /// A bot as clients see it: every stored field plus the legacy `mode` alias.
 pub fn bot_json(bot: &Bot) -> Value {
@@ -52,23 +54,31 @@ pub async fn pause_all(state: &AppState, user_id: &str, reason: &str) -> AppResu
         live_min_training_hours: state.config.trading.live_min_training_hours,
     };
     let mut paused = Vec::new();
-    for mut bot in state
+    for listed in state
         .store
         .bots
         .list(user_id, Some(BotStatus::Active))
         .await?
     {
-        if let Ok(next) = status_machine::transition(&bot, BotAction::Pause, ctx) {
-            status_machine::apply(&mut bot, BotAction::Pause, next, now, Some(reason));
-            if state.store.bots.save(&bot).await? {
-                emit(
-                    state,
-                    user_id,
-                    EventType::BotPaused,
-                    json!({"bot": bot_json(&bot), "message": reason}),
-                );
-                paused.push(bot);
-            }
+        let id = listed.id.clone();
+        let pause = |bot: &mut Bot| -> Result<bool, StoreError> {
+            let Ok(next) = status_machine::transition(bot, BotAction::Pause, ctx) else {
+                return Ok(false);
+            };
+            status_machine::apply(bot, BotAction::Pause, next, now, Some(reason));
+            Ok(true)
+        };
+        // Applied to the bot as it is when saved, so a fill booked meanwhile stays.
+        let updated =
+            update_bot(state.store.bots.as_ref(), Some(listed), user_id, &id, pause).await?;
+        if let Some((bot, true)) = updated {
+            emit(
+                state,
+                user_id,
+                EventType::BotPaused,
+                json!({"bot": bot_json(&bot), "message": reason}),
+            );
+            paused.push(bot);
         }
     }
     Ok(paused)

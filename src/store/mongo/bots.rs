@@ -13,7 +13,9 @@ use super::{map_err, users::count_field};
 use crate::domain::bot::{Bot, BotStatus, Exchange};
 use crate::store::bots::{
     deleted_name_key, name_key, BotCaps, BotRepo, BotSummary, BotTotals, CreateOutcome,
+    UPDATE_ATTEMPTS,
 };
+use crate::store::sqlite::as_deleted;
 use crate::store::{StoreError, StoreResult};
 
 const DATES: &[&str] = &[
@@ -52,6 +54,15 @@ impl MongoBots {
         };
         d.insert("active_name_key", key);
         Ok(d)
+    }
+
+    /// Matches a bot still at `version` (0: a document written before versions, without it).
+    pub(super) fn version_filter(version: u64) -> Document {
+        if version == 0 {
+            doc! {"version": {"$exists": false}}
+        } else {
+            doc! {"version": i64::try_from(version).unwrap_or(i64::MAX)}
+        }
     }
 
     pub(super) fn decode(mut d: Document) -> StoreResult<Bot> {
@@ -255,11 +266,39 @@ impl BotRepo for MongoBots {
     }
 
     async fn save(&self, bot: &Bot) -> StoreResult<bool> {
+        let mut stored = bot.clone();
+        stored.version = bot.version + 1;
+        let mut filter =
+            doc! {"_id": &bot.id, "user_id": &bot.user_id, "status": {"$ne": "deleted"}};
+        filter.extend(Self::version_filter(bot.version));
         let r = self
             .bots
-            .replace_one(
-                doc! {"_id": &bot.id, "user_id": &bot.user_id, "status": {"$ne": "deleted"}},
-                Self::encode(bot)?,
+            .replace_one(filter, Self::encode(&stored)?)
+            .await
+            .map_err(map_err)?;
+        Ok(r.matched_count == 1)
+    }
+
+    async fn transfer_capital(
+        &self,
+        user_id: &str,
+        id: &str,
+        delta: f64,
+        floor: Option<f64>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut filter = doc! {"_id": id, "user_id": user_id, "status": {"$ne": "deleted"}};
+        if let Some(floor) = floor {
+            filter.insert("current_capital", doc! {"$gte": floor - delta});
+        }
+        let r = self
+            .bots
+            .update_one(
+                filter,
+                doc! {
+                    "$inc": {"current_capital": delta, "peak_capital": delta, "hour_peak_capital": delta, "version": 1_i64},
+                    "$set": {"updated_at": super::to_bson(now)},
+                },
             )
             .await
             .map_err(map_err)?;
@@ -272,19 +311,19 @@ impl BotRepo for MongoBots {
         id: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Bot>> {
-        let Some(before) = self.find(user_id, id).await? else {
-            return Ok(None);
-        };
-        let mut deleted = before.clone();
-        deleted.status = BotStatus::Deleted;
-        deleted.stopped_at = Some(now);
-        deleted.updated_at = now;
-        if !self.save(&deleted).await? {
-            return Ok(None);
+        for _ in 0..UPDATE_ATTEMPTS {
+            let Some(before) = self.find(user_id, id).await? else {
+                return Ok(None);
+            };
+            if self.save(&as_deleted(&before, now)).await? {
+                self.ensure_slots(user_id).await?;
+                self.release(user_id, before.exchange, 1).await?;
+                return Ok(Some(before));
+            }
         }
-        self.ensure_slots(user_id).await?;
-        self.release(user_id, before.exchange, 1).await?;
-        Ok(Some(before))
+        Err(StoreError::Unavailable(
+            "the bot kept changing; try again".into(),
+        ))
     }
 
     async fn summary(&self, user_id: &str) -> StoreResult<BotSummary> {
@@ -377,7 +416,7 @@ impl BotRepo for MongoBots {
                     {"last_trade_at": {"$lt": super::to_bson(day_start)}},
                     {"$or": [{"daily_profit": {"$ne": 0}}, {"daily_trade_count": {"$ne": 0}}]},
                 ]},
-                doc! {"$set": {"daily_profit": 0.0, "daily_trade_count": 0_i32}},
+                doc! {"$set": {"daily_profit": 0.0, "daily_trade_count": 0_i32}, "$inc": {"version": 1_i64}},
             )
             .await
             .map_err(map_err)?;

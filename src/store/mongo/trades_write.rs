@@ -125,10 +125,13 @@ impl MongoTrades {
                 self.set_stage(previous, "booked").await?;
             }
             let count = bot.trades_count as i64;
+            let mut filter: Document =
+                doc! {"_id": &bot.id, "last_trade_id": last, "trades_count": count};
+            // Also unchanged by any other writer (a pause saved meanwhile must not be undone).
+            filter.extend(MongoBots::version_filter(bot.version));
             bot.record_trade(trade.profit_loss, trade.timestamp);
             bot.last_trade_id = Some(trade.id.clone());
-            let filter: Document =
-                doc! {"_id": &bot.id, "last_trade_id": last, "trades_count": count};
+            bot.version += 1;
             let r = self
                 .bots
                 .replace_one(filter, MongoBots::encode(&bot)?)

@@ -11,6 +11,7 @@ use super::{map_err, to_millis};
 use crate::domain::bot::{Bot, BotStatus};
 use crate::store::bots::{
     deleted_name_key, name_key, BotCaps, BotRepo, BotSummary, BotTotals, CreateOutcome,
+    UPDATE_ATTEMPTS,
 };
 use crate::store::{StoreError, StoreResult};
 
@@ -171,10 +172,12 @@ impl BotRepo for SqliteBots {
     }
 
     async fn save(&self, bot: &Bot) -> StoreResult<bool> {
+        let mut stored = bot.clone();
+        stored.version = bot.version + 1;
         let r = sqlx::query(
             "UPDATE bots SET name_key = ?, exchange = ?, status = ?, trading_mode = ?, initial_capital = ?, \
              current_capital = ?, total_profit = ?, updated_at = ?, doc = ? \
-             WHERE id = ? AND user_id = ? AND status != 'deleted'",
+             WHERE id = ? AND user_id = ? AND status != 'deleted' AND COALESCE(json_extract(doc, '$.version'), 0) = ?",
         )
         .bind(key_for(bot))
         .bind(bot.exchange.as_str())
@@ -184,9 +187,42 @@ impl BotRepo for SqliteBots {
         .bind(bot.current_capital)
         .bind(bot.total_profit)
         .bind(to_millis(bot.updated_at))
-        .bind(encode(bot)?)
+        .bind(encode(&stored)?)
         .bind(&bot.id)
         .bind(&bot.user_id)
+        .bind(version_param(bot.version))
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn transfer_capital(
+        &self,
+        user_id: &str,
+        id: &str,
+        delta: f64,
+        floor: Option<f64>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let updated_at = serde_json::to_value(now)
+            .map_err(|e| StoreError::Other(format!("encode time: {e}")))?;
+        let r = sqlx::query(
+            "UPDATE bots SET current_capital = current_capital + ?1, updated_at = ?2, doc = json_set(doc, \
+               '$.current_capital', json_extract(doc, '$.current_capital') + ?1, \
+               '$.peak_capital', MAX(COALESCE(json_extract(doc, '$.peak_capital'), 0) + ?1, json_extract(doc, '$.current_capital') + ?1), \
+               '$.hour_peak_capital', MAX(COALESCE(json_extract(doc, '$.hour_peak_capital'), 0) + ?1, json_extract(doc, '$.current_capital') + ?1), \
+               '$.updated_at', ?3, \
+               '$.version', COALESCE(json_extract(doc, '$.version'), 0) + 1) \
+             WHERE id = ?4 AND user_id = ?5 AND status != 'deleted' \
+               AND (?6 IS NULL OR json_extract(doc, '$.current_capital') + ?1 >= ?6)",
+        )
+        .bind(delta)
+        .bind(to_millis(now))
+        .bind(updated_at.as_str().unwrap_or_default().to_string())
+        .bind(id)
+        .bind(user_id)
+        .bind(floor)
         .execute(&self.pool)
         .await
         .map_err(map_err)?;
@@ -199,14 +235,17 @@ impl BotRepo for SqliteBots {
         id: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Bot>> {
-        let Some(before) = self.find(user_id, id).await? else {
-            return Ok(None);
-        };
-        let mut deleted = before.clone();
-        deleted.status = BotStatus::Deleted;
-        deleted.stopped_at = Some(now);
-        deleted.updated_at = now;
-        Ok(self.save(&deleted).await?.then_some(before))
+        for _ in 0..UPDATE_ATTEMPTS {
+            let Some(before) = self.find(user_id, id).await? else {
+                return Ok(None);
+            };
+            if self.save(&as_deleted(&before, now)).await? {
+                return Ok(Some(before));
+            }
+        }
+        Err(StoreError::Unavailable(
+            "the bot kept changing; try again".into(),
+        ))
     }
 
     async fn summary(&self, user_id: &str) -> StoreResult<BotSummary> {
@@ -274,7 +313,8 @@ impl BotRepo for SqliteBots {
         // `last_trade_at` is RFC 3339 text in the document: its first 10 characters are the
         // UTC date, which compares correctly as text.
         let r = sqlx::query(
-            "UPDATE bots SET doc = json_set(doc, '$.daily_profit', 0.0, '$.daily_trade_count', 0) \
+            "UPDATE bots SET doc = json_set(doc, '$.daily_profit', 0.0, '$.daily_trade_count', 0, \
+               '$.version', COALESCE(json_extract(doc, '$.version'), 0) + 1) \
              WHERE status != 'deleted' \
                AND substr(json_extract(doc, '$.last_trade_at'), 1, 10) < ? \
                AND (json_extract(doc, '$.daily_profit') != 0 OR json_extract(doc, '$.daily_trade_count') != 0)",
@@ -285,6 +325,20 @@ impl BotRepo for SqliteBots {
         .map_err(map_err)?;
         Ok(r.rows_affected())
     }
+}
+
+/// The bot as `soft_delete` stores it (shared with the MongoDB engine).
+pub(crate) fn as_deleted(bot: &Bot, now: DateTime<Utc>) -> Bot {
+    let mut deleted = bot.clone();
+    deleted.status = BotStatus::Deleted;
+    deleted.stopped_at = Some(now);
+    deleted.updated_at = now;
+    deleted
+}
+
+/// SQLite integers are signed; versions never come near `i64::MAX`.
+fn version_param(version: u64) -> i64 {
+    i64::try_from(version).unwrap_or(i64::MAX)
 }
 
 /// Folds (status, mode, count) groups into platform totals.

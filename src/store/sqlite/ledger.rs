@@ -176,7 +176,12 @@ impl LedgerRepo for SqliteLedger {
 pub(crate) fn fold_totals(totals: &mut LedgerTotals, kind: &str, bot: &str, sum: f64, n: u64) {
     totals.entries += n;
     *totals.by_kind.entry(kind.to_string()).or_default() += sum;
-    if kind == "fill" && !bot.is_empty() {
-        *totals.fills_by_bot.entry(bot.to_string()).or_default() += sum;
+    if bot.is_empty() {
+        return;
+    }
+    match kind {
+        "fill" => *totals.fills_by_bot.entry(bot.to_string()).or_default() += sum,
+        "transfer" => *totals.transfers_by_bot.entry(bot.to_string()).or_default() += sum,
+        _ => {}
     }
 }

@@ -153,7 +153,7 @@ pub(crate) fn map_err(err: sqlx::Error) -> StoreError {
     }
 }
 
-pub(crate) use bots::totals_from;
+pub(crate) use bots::{as_deleted, totals_from};
 pub(crate) use ledger::fold_totals;
 pub(crate) use trades::day_start;
 

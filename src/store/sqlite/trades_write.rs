@@ -23,6 +23,8 @@ async fn book_on_bot(conn: &mut SqliteConnection, write: &FillWrite) -> StoreRes
     let mut bot = bots::decode(&doc)?;
     bot.record_trade(trade.profit_loss, trade.timestamp);
     bot.last_trade_id = Some(trade.id.clone());
+    // A new version, so a `save` based on a read from before this fill is refused.
+    bot.version += 1;
     sqlx::query(
         "UPDATE bots SET current_capital = ?, total_profit = ?, updated_at = ?, doc = ? WHERE id = ? AND user_id = ?",
     )

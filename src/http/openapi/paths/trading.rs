@@ -71,7 +71,7 @@ pub fn ops() -> Vec<Op> {
             .errors(&[422]),
         get("/api/ledger/events", LEDGER, "All ledger entries")
             .query("bot_id", Param::Str, "Only this bot")
-            .query("kind", Param::Str, "fill | funding | fee | adjustment")
+            .query("kind", Param::Str, "fill | funding | fee | adjustment | transfer")
             .query("since", Param::Str, "RFC 3339 lower bound")
             .query("until", Param::Str, "RFC 3339 upper bound")
             .query("limit", Param::Int, "Max entries")

@@ -315,6 +315,7 @@ pub enum LedgerKind {
     funding,
     fee,
     adjustment,
+    transfer,
 }
 
 /// One append-only entry; `hash` covers the entry and `prev_hash` (tamper evidence).
