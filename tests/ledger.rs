@@ -172,7 +172,8 @@ async fn an_entry_edited_in_the_database_is_detected(engine: Engine) {
     let (app, _fake) = spawn_trading(&engine).await;
     let (token, user_id) = user(&app, "tamper@example.com").await;
     for amount in [100.0, 200.0, 300.0] {
-        fund(&app, &token, amount).await;
+        let entry = fund(&app, &token, amount).await["entry"].clone();
+        assert_eq!(entry["amount"].as_f64(), Some(amount), "booked as sent");
     }
     assert_eq!(
         get_json(&app, "/api/ledger/verify-integrity", &token).await["valid"],
@@ -202,7 +203,8 @@ async fn a_deleted_newest_entry_is_detected(engine: Engine) {
     let (app, _fake) = spawn_trading(&engine).await;
     let (token, user_id) = user(&app, "shred@example.com").await;
     for amount in [100.0, 200.0, 300.0] {
-        fund(&app, &token, amount).await;
+        let entry = fund(&app, &token, amount).await["entry"].clone();
+        assert_eq!(entry["amount"].as_f64(), Some(amount), "booked as sent");
     }
     delete_entry(&app, &engine, &user_id, 3).await;
     let verdict = get_json(&app, "/api/ledger/verify-integrity", &token).await;
@@ -256,7 +258,32 @@ async fn reconcile_compares_bot_capital_with_booked_fills(engine: Engine) {
     );
 }
 
+/// Amounts whose shortest decimal text needs all 17 digits must read back as the same f64
+/// (the SQLite engine keeps entries as JSON text), or an untouched chain reports tampering.
+async fn untouched_entries_with_long_amounts_verify(engine: Engine) {
+    let (app, _fake) = spawn_trading(&engine).await;
+    let (token, _) = user(&app, "digits@example.com").await;
+    for amount in [
+        97.57790000000004,
+        0.1 + 0.2,
+        1234.5678901234567,
+        -195.15580000000045,
+    ] {
+        let entry = fund(&app, &token, amount).await["entry"].clone();
+        assert_eq!(entry["amount"].as_f64(), Some(amount), "booked as sent");
+    }
+    let report = app
+        .get_auth("/api/ledger/verify-integrity", &token)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(report["valid"], true, "{report}");
+    assert_eq!(report["checked"], 4, "{report}");
+}
+
 on_both_engines!(
+    untouched_entries_with_long_amounts_verify,
     funding_joins_the_chain_and_bad_funding_is_refused,
     an_entry_edited_in_the_database_is_detected,
     a_deleted_newest_entry_is_detected,

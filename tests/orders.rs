@@ -419,6 +419,16 @@ async fn paused_quarantined_and_emergency_stopped_bots_cannot_trade(engine: Engi
             .contains("quarantined"),
         "{refused}"
     );
+    // A save carries the version it was read at: the copy saved above is stale now.
+    assert!(!app.state.store.bots.save(&stored).await.unwrap());
+    let mut stored = app
+        .state
+        .store
+        .bots
+        .find(&user_id, &bot_id)
+        .await
+        .unwrap()
+        .unwrap();
     stored.status = BotStatus::Active;
     assert!(app.state.store.bots.save(&stored).await.unwrap());
 

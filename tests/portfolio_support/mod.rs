@@ -130,6 +130,26 @@ pub async fn seed(app: &TestApp, trades: &[Trade]) {
         .await
         .expect("seed trades");
     assert_eq!(stored, trades.len() as u64);
+    // The fill path books every result on its bot; the portfolio's equity is the bots'
+    // capital, so seeded trades move it the same way.
+    let mut per_bot: std::collections::BTreeMap<(&str, &str), f64> = Default::default();
+    for t in trades {
+        *per_bot.entry((&t.user_id, &t.bot_id)).or_default() += t.profit_loss;
+    }
+    for ((user_id, bot_id), pnl) in per_bot {
+        let bots = &app.state.store.bots;
+        let mut bot = bots
+            .find(user_id, bot_id)
+            .await
+            .expect("find bot")
+            .expect("seeded trades belong to an existing bot");
+        bot.current_capital += pnl;
+        bot.total_profit += pnl;
+        assert!(
+            bots.save(&bot).await.expect("save bot"),
+            "bot changed meanwhile"
+        );
+    }
 }
 
 /// Asserts a 422 envelope naming `field`.
