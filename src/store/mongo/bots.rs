@@ -59,6 +59,20 @@ impl MongoBots {
         from_document(d, DATES)
     }
 
+    /// A user's bots matching `filter`, oldest first (used by `bot_status`).
+    pub(super) async fn collect_from(
+        bots: &Collection<Document>,
+        filter: Document,
+    ) -> StoreResult<Vec<Bot>> {
+        let cursor = bots
+            .find(filter)
+            .sort(doc! {"created_at": 1, "_id": 1})
+            .await
+            .map_err(map_err)?;
+        let docs: Vec<Document> = cursor.try_collect().await.map_err(map_err)?;
+        docs.into_iter().map(Self::decode).collect()
+    }
+
     async fn collect(
         &self,
         filter: Document,
@@ -382,6 +396,19 @@ impl BotRepo for MongoBots {
             .await
             .map_err(map_err)?;
         Ok(r.modified_count)
+    }
+
+    async fn pause_all_active(
+        &self,
+        user_id: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Bot>> {
+        super::bot_status::pause_all_active(&self.bots, user_id, reason, now).await
+    }
+
+    async fn transition_status(&self, bot: &Bot, from: &[BotStatus]) -> StoreResult<bool> {
+        super::bot_status::transition_status(&self.bots, bot, from).await
     }
 }
 
