@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::auth::CurrentUser;
 use crate::domain::bot::BotStatus;
 use crate::domain::{quarantine, training};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::events::EventType;
 use crate::http::bots::ops::{bot_json, emit, load_bot};
 use crate::state::AppState;
@@ -68,6 +68,7 @@ async fn promote(
     Path(bot_id): Path<String>,
 ) -> AppResult<Json<Value>> {
     let mut bot = load_bot(&state, user.id(), &bot_id).await?;
+    let from = bot.status;
     let now = state.clock.now();
     if let Err(refusal) = training::promote(&mut bot, now, &state.config.trading) {
         let mut answer = json!({"success": false, "message": refusal.reason, "bot_id": bot.id});
@@ -76,8 +77,12 @@ async fn promote(
         }
         return Ok(Json(answer));
     }
-    if !state.store.bots.save(&bot).await? {
-        return Err(AppError::not_found("BOT_NOT_FOUND", "Bot not found"));
+    // Compare-and-set: a start or stop that got in first wins, and nothing is overwritten.
+    if !state.store.bots.transition_status(&bot, &[from]).await? {
+        let current = load_bot(&state, user.id(), &bot_id).await?;
+        return Ok(Json(
+            json!({"success": false, "message": "The bot's status changed meanwhile; try again", "bot_id": current.id}),
+        ));
     }
     let message = format!("Bot '{}' promoted; start it to trade live", bot.name);
     emit(

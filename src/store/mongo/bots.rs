@@ -240,6 +240,10 @@ impl BotRepo for MongoBots {
     }
 
     async fn list(&self, user_id: &str, status: Option<BotStatus>) -> StoreResult<Vec<Bot>> {
+        if status == Some(BotStatus::Deleted) {
+            // Deleted bots are never listed (the status filter below would replace `$ne`).
+            return Ok(Vec::new());
+        }
         let mut filter = doc! {"user_id": user_id, "status": {"$ne": "deleted"}};
         if let Some(status) = status {
             filter.insert("status", status.as_str());
