@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Engine, TestApp};
+use common::{Engine, TestApp, TestConfig};
 use serde_json::{json, Value};
 
 async fn body(resp: reqwest::Response) -> Value {
@@ -207,26 +207,154 @@ async fn other_users_bots_are_404_everywhere(engine: Engine) {
             .status(),
         404
     );
+    for verb in ["start", "stop", "pause", "resume"] {
+        let resp = app
+            .post_auth(&format!("/api/bots/{id}/{verb}"), &thief, json!({}))
+            .await;
+        assert_eq!(
+            error_code(resp).await,
+            (404, "BOT_NOT_FOUND".to_string()),
+            "{verb}"
+        );
+    }
+    assert_eq!(
+        app.get_auth(&format!("/api/bots/{id}/status"), &thief)
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.post_auth(&format!("/api/training/{id}/promote"), &thief, json!({}))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.client
+            .post(app.url(&format!("/api/bots/{id}/stop")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401,
+        "no token"
+    );
     assert!(body(app.get_auth("/api/bots", &thief).await)
         .await
         .as_array()
         .unwrap()
         .is_empty());
+    let mine = body(app.get_auth(&format!("/api/bots/{id}"), &owner).await).await;
     assert_eq!(
-        body(app.get_auth(&format!("/api/bots/{id}"), &owner).await).await["name"],
-        "Mine"
+        (mine["name"].as_str(), mine["status"].as_str()),
+        (Some("Mine"), Some("active")),
+        "untouched by the other user's attempts"
+    );
+}
+
+/// `MAX_BOTS` caps a user's bots across exchanges, for single and batch creates.
+async fn total_bot_limit_is_reached_over_http(engine: Engine) {
+    let config = TestConfig::new(&engine).set("MAX_BOTS", "3");
+    let app = TestApp::spawn_with(config, axum::Router::new()).await;
+    let token = app.token_for("total@example.com").await;
+    create(&app, &token, "t1", "luno").await;
+    create(&app, &token, "t2", "binance").await;
+    create(&app, &token, "t3", "valr").await;
+    let resp = app
+        .post_auth("/api/bots", &token, new_bot("t4", "kucoin", json!(1000)))
+        .await;
+    assert_eq!(
+        error_code(resp).await,
+        (400, "TOTAL_BOT_LIMIT_REACHED".to_string())
+    );
+    let batch = json!({"count": 2, "capital_per_bot": 500, "safe_count": 1, "balanced_count": 1, "aggressive_count": 0, "exchange": "ovex"});
+    let resp = app.post_auth("/api/bots/batch-create", &token, batch).await;
+    assert_eq!(
+        error_code(resp).await,
+        (400, "TOTAL_BOT_LIMIT_REACHED".to_string())
+    );
+    assert_eq!(
+        body(app.get_auth("/api/bots", &token).await)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    // A deleted bot frees its slot.
+    let list = body(app.get_auth("/api/bots", &token).await).await;
+    let first = list[0]["id"].as_str().unwrap();
+    app.delete_auth(&format!("/api/bots/{first}"), &token).await;
+    create(&app, &token, "t4", "kucoin").await;
+}
+
+/// `GET /api/bots?status=` returns only the caller's bots in that status.
+async fn list_filters_by_status(engine: Engine) {
+    let app = TestApp::spawn_on(&engine).await;
+    let token = app.token_for("filter@example.com").await;
+    let other = app.token_for("filter-other@example.com").await;
+    let ids: Vec<String> = {
+        let mut ids = Vec::new();
+        for name in ["f1", "f2", "f3"] {
+            ids.push(
+                create(&app, &token, name, "binance").await["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            );
+        }
+        ids
+    };
+    create(&app, &other, "theirs", "binance").await;
+    let gone = create(&app, &token, "gone", "binance").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.delete_auth(&format!("/api/bots/{gone}"), &token).await;
+    app.post_auth(&format!("/api/bots/{}/pause", ids[1]), &token, json!({}))
+        .await;
+    app.post_auth(&format!("/api/bots/{}/stop", ids[2]), &token, json!({}))
+        .await;
+    let names = |v: Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for (status, expected) in [
+        ("active", vec![ids[0].clone()]),
+        ("paused", vec![ids[1].clone()]),
+        ("stopped", vec![ids[2].clone()]),
+        ("quarantined", vec![]),
+        ("deleted", vec![]),
+        ("", ids.clone()),
+    ] {
+        let got = body(
+            app.get_auth(&format!("/api/bots?status={status}"), &token)
+                .await,
+        )
+        .await;
+        assert_eq!(names(got), expected, "status={status}");
+    }
+    assert_eq!(
+        app.get_auth("/api/bots?status=sleeping", &token)
+            .await
+            .status(),
+        422
     );
 }
 
 on_both_engines!(
     create_list_get_and_validation_codes,
     exchange_cap_holds_under_concurrent_creates,
-    other_users_bots_are_404_everywhere
+    other_users_bots_are_404_everywhere,
+    total_bot_limit_is_reached_over_http,
+    list_filters_by_status,
 );
 
-#[tokio::test]
-async fn update_writes_only_whitelisted_fields() {
-    let app = TestApp::spawn().await;
+async fn update_writes_only_whitelisted_fields(engine: Engine) {
+    let app = TestApp::spawn_on(&engine).await;
     let token = app.token_for("upd@example.com").await;
     let bot = create(&app, &token, "Orig", "kucoin").await;
     let id = bot["id"].as_str().unwrap();
@@ -269,9 +397,8 @@ async fn update_writes_only_whitelisted_fields() {
     );
 }
 
-#[tokio::test]
-async fn lifecycle_follows_the_status_machine_and_refusals_are_200_success_false() {
-    let app = TestApp::spawn().await;
+async fn lifecycle_follows_the_status_machine_and_refusals_are_200_success_false(engine: Engine) {
+    let app = TestApp::spawn_on(&engine).await;
     let token = app.token_for("life@example.com").await;
     let id = create(&app, &token, "Cycler", "binance").await["id"]
         .as_str()
@@ -330,9 +457,8 @@ async fn lifecycle_follows_the_status_machine_and_refusals_are_200_success_false
     create(&app, &token, "Cycler", "binance").await;
 }
 
-#[tokio::test]
-async fn batch_create_is_all_or_nothing_and_evolve_needs_ten_bots() {
-    let app = TestApp::spawn().await;
+async fn batch_create_is_all_or_nothing_and_evolve_needs_ten_bots(engine: Engine) {
+    let app = TestApp::spawn_on(&engine).await;
     let token = app.token_for("batch@example.com").await;
     let resp = app
         .post_auth("/api/bots/evolve", &token, json!({"seed": 7}))
@@ -373,10 +499,16 @@ async fn batch_create_is_all_or_nothing_and_evolve_needs_ten_bots() {
     assert!(first["message"].is_string() && first["improvement"].is_number());
 }
 
-#[tokio::test]
-async fn platforms_list_summary_and_action_flags() {
-    let app = TestApp::spawn().await;
+async fn platforms_list_summary_and_action_flags(engine: Engine) {
+    let app = TestApp::spawn_on(&engine).await;
     let token = app.token_for("plat@example.com").await;
+    for path in [
+        "/api/platforms",
+        "/api/platforms/summary",
+        "/api/platforms/valr/bots",
+    ] {
+        assert_eq!(app.get(path).await.status(), 401, "{path} needs a token");
+    }
     let platforms = body(app.get_auth("/api/platforms", &token).await).await;
     let list = platforms["platforms"].as_array().unwrap();
     assert_eq!(list.len(), 5);
@@ -458,10 +590,9 @@ async fn platforms_list_summary_and_action_flags() {
 
 /// Every state change publishes its domain event for that user only (delivery over WS/SSE is
 /// tested in tests/realtime.rs).
-#[tokio::test]
-async fn state_changes_publish_domain_events_to_the_owner_only() {
+async fn state_changes_publish_domain_events_to_the_owner_only(engine: Engine) {
     use amarktai::events::Replay;
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_on(&engine).await;
     let token = app.token_for("ev@example.com").await;
     let other = app.token_for("other@example.com").await;
     let me = body(app.get_auth("/api/auth/me", &token).await).await["id"]
@@ -522,3 +653,11 @@ async fn state_changes_publish_domain_events_to_the_owner_only() {
         "the other user got no events"
     );
 }
+
+on_both_engines!(
+    update_writes_only_whitelisted_fields,
+    lifecycle_follows_the_status_machine_and_refusals_are_200_success_false,
+    batch_create_is_all_or_nothing_and_evolve_needs_ten_bots,
+    platforms_list_summary_and_action_flags,
+    state_changes_publish_domain_events_to_the_owner_only,
+);

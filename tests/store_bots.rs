@@ -375,7 +375,55 @@ async fn transfers_move_capital_and_peaks_and_respect_the_floor(engine: Engine) 
         .unwrap());
 }
 
+/// Status-only writes (emergency stop's pause of every bot, a compare-and-set transition)
+/// move the version too, so a save from a read made before them cannot undo them.
+async fn status_writes_make_older_reads_stale(engine: Engine) {
+    let (store, _cfg) = open(&engine).await;
+    let a = bot("u1", "stopped", Exchange::Luno, 1000.0);
+    let b = bot("u1", "moved", Exchange::Luno, 1000.0);
+    store.bots.create(&a, CAPS).await.unwrap();
+    store.bots.create(&b, CAPS).await.unwrap();
+    let stale_a = store.bots.find("u1", &a.id).await.unwrap().unwrap();
+    let stale_b = store.bots.find("u1", &b.id).await.unwrap().unwrap();
+
+    let paused = store
+        .bots
+        .pause_all_active("u1", "Emergency stop", Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(paused.len(), 2);
+    assert!(paused.iter().all(|p| p.version == stale_a.version + 1));
+    let mut revived = stale_a.clone();
+    revived.current_capital = 900.0;
+    assert!(
+        !store.bots.save(&revived).await.unwrap(),
+        "a save from before the emergency stop would set the bot active again"
+    );
+    let stored = store.bots.find("u1", &a.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.status, stored.current_capital),
+        (BotStatus::Paused, 1000.0)
+    );
+
+    let mut stopped = store.bots.find("u1", &b.id).await.unwrap().unwrap();
+    stopped.status = BotStatus::Stopped;
+    assert!(store
+        .bots
+        .transition_status(&stopped, &[BotStatus::Paused])
+        .await
+        .unwrap());
+    let mut older = stale_b.clone();
+    older.name = "renamed".into();
+    assert!(!store.bots.save(&older).await.unwrap());
+    let stored = store.bots.find("u1", &b.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.status, stored.name.as_str(), stored.version),
+        (BotStatus::Stopped, "moved", stale_b.version + 2)
+    );
+}
+
 on_both_engines!(
+    status_writes_make_older_reads_stale,
     a_stale_save_is_refused_and_update_bot_reapplies_the_change,
     transfers_move_capital_and_peaks_and_respect_the_floor,
     create_find_list_and_isolation,

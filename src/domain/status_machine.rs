@@ -111,6 +111,10 @@ pub fn transition(
     }
 }
 
+/// Why start/resume are refused while the user's emergency stop is on.
+pub const EMERGENCY_STOP_REFUSAL: &str =
+    "Emergency stop is active; disable it before starting bots";
+
 /// Shared by start and resume: nothing may set a bot trading while one of these holds.
 fn start_guards(bot: &Bot, ctx: TransitionContext) -> Result<(), Refusal> {
     if quarantine::is_retired(bot) {
@@ -126,9 +130,7 @@ fn start_guards(bot: &Bot, ctx: TransitionContext) -> Result<(), Refusal> {
         ));
     }
     if ctx.emergency_stop_active {
-        return Err(Refusal::new(
-            "Emergency stop is active; disable it before starting bots",
-        ));
+        return Err(Refusal::new(EMERGENCY_STOP_REFUSAL));
     }
     if let Some(hours) =
         training::live_training_hours_remaining(bot, ctx.now, ctx.live_min_training_hours)

@@ -30,7 +30,8 @@ fn display_name(e: Exchange) -> &'static str {
     }
 }
 
-async fn list() -> Json<Value> {
+/// Static exchange facts, but behind a token like every route SPEC does not mark public.
+async fn list(CurrentUser(_user): CurrentUser) -> Json<Value> {
     let platforms: Vec<Value> = Exchange::ALL
         .iter()
         .map(|e| {

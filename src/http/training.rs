@@ -8,11 +8,10 @@ use serde_json::{json, Value};
 use crate::auth::CurrentUser;
 use crate::domain::bot::BotStatus;
 use crate::domain::{quarantine, training};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::events::EventType;
 use crate::http::bots::ops::{bot_json, emit, load_bot};
 use crate::state::AppState;
-use crate::store::bots::update_bot;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -68,35 +67,23 @@ async fn promote(
     CurrentUser(user): CurrentUser,
     Path(bot_id): Path<String>,
 ) -> AppResult<Json<Value>> {
-    let loaded = load_bot(&state, user.id(), &bot_id).await?;
+    let mut bot = load_bot(&state, user.id(), &bot_id).await?;
+    let from = bot.status;
     let now = state.clock.now();
-    let mut refused = None;
-    // Applied to the bot as it is when saved, so a fill booked meanwhile stays.
-    let updated = update_bot(
-        state.store.bots.as_ref(),
-        Some(loaded),
-        user.id(),
-        &bot_id,
-        |bot| match training::promote(bot, now, &state.config.trading) {
-            Ok(()) => Ok::<_, AppError>(true),
-            Err(refusal) => {
-                refused = Some(refusal);
-                Ok(false)
-            }
-        },
-    )
-    .await?;
-    let bot = match (updated, refused) {
-        (Some((bot, true)), _) => bot,
-        (Some((bot, false)), Some(refusal)) => {
-            let mut answer = json!({"success": false, "message": refusal.reason, "bot_id": bot.id});
-            if let Some(hours) = refusal.hours_remaining {
-                answer["hours_remaining"] = json!(round2(hours));
-            }
-            return Ok(Json(answer));
+    if let Err(refusal) = training::promote(&mut bot, now, &state.config.trading) {
+        let mut answer = json!({"success": false, "message": refusal.reason, "bot_id": bot.id});
+        if let Some(hours) = refusal.hours_remaining {
+            answer["hours_remaining"] = json!(round2(hours));
         }
-        _ => return Err(AppError::not_found("BOT_NOT_FOUND", "Bot not found")),
-    };
+        return Ok(Json(answer));
+    }
+    // Compare-and-set: a start or stop that got in first wins, and nothing is overwritten.
+    if !state.store.bots.transition_status(&bot, &[from]).await? {
+        let current = load_bot(&state, user.id(), &bot_id).await?;
+        return Ok(Json(
+            json!({"success": false, "message": "The bot's status changed meanwhile; try again", "bot_id": current.id}),
+        ));
+    }
     let message = format!("Bot '{}' promoted; start it to trade live", bot.name);
     emit(
         &state,

@@ -124,6 +124,20 @@ pub trait BotRepo: Send + Sync {
     /// `day_start` (a UTC midnight) and whose counters are not zero yet; returns how many.
     /// Idempotent, so any instance may run it any number of times.
     async fn reset_daily_counters(&self, day_start: DateTime<Utc>) -> StoreResult<u64>;
+    /// Pauses every active bot of the user with one conditional statement (emergency stop,
+    /// bodyguard): `status`, `pause_reason` and `updated_at` change, nothing else. Returns the
+    /// bots it paused, as they are now.
+    async fn pause_all_active(
+        &self,
+        user_id: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Bot>>;
+    /// Compare-and-set of a status change: writes `bot`'s lifecycle fields (see
+    /// `LIFECYCLE_FIELDS`) only while the stored bot (same id and user, not deleted) is still in
+    /// one of `from`. False when it is not (changed meanwhile, deleted, or someone else's).
+    /// Fill-owned fields (capital, profit, counters) are never touched.
+    async fn transition_status(&self, bot: &Bot, from: &[BotStatus]) -> StoreResult<bool>;
 }
 
 /// How often `update_bot` re-reads and re-applies a change after losing a race.
@@ -167,3 +181,15 @@ where
     }
     Err(StoreError::Unavailable("the bot kept changing; try again".into()).into())
 }
+
+/// The fields a status change writes (`status_machine::apply` sets exactly these).
+pub const LIFECYCLE_FIELDS: [&str; 8] = [
+    "status",
+    "pause_reason",
+    "started_at",
+    "stopped_at",
+    "promoted_at",
+    "bay_entered_at",
+    "retraining_until",
+    "updated_at",
+];

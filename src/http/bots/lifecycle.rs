@@ -7,10 +7,10 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::ops::{self, bot_json, emit, load_bot};
+use super::ops::{self, bot_json, emit, load_bot, Commit};
 use crate::auth::CurrentUser;
 use crate::domain::bot::{Bot, TradingMode};
-use crate::domain::status_machine::{self, BotAction};
+use crate::domain::status_machine::{self, BotAction, Refusal, EMERGENCY_STOP_REFUSAL};
 use crate::domain::{evolve, training};
 use crate::error::{parse_optional_json, AppError, AppResult};
 use crate::events::EventType;
@@ -32,8 +32,13 @@ struct ReasonBody {
     reason: Option<String>,
 }
 
+/// How often a transition is re-decided when the bot's status changed between reading and
+/// writing it (another request or an engine got there first).
+const TRANSITION_ATTEMPTS: usize = 3;
+
 /// Runs one action through the status machine. A refused transition is a 200 with
-/// `success:false` (the dashboard expects that), and nothing is written.
+/// `success:false` (the dashboard expects that), and nothing is written. The write is a
+/// compare-and-set on the status the decision was made on (see `ops::commit_transition`).
 async fn act(
     state: &AppState,
     user_id: &str,
@@ -48,40 +53,43 @@ async fn act(
         .map(str::trim)
         .filter(|r| !r.is_empty())
         .map(|r| r.chars().take(200).collect::<String>());
-    let loaded = load_bot(state, user_id, id).await?;
-    let now = state.clock.now();
-    let ctx = ops::transition_context(state, user_id, now).await?;
-    let mut refused = None;
-    // Applied to the bot as it is when saved, so a fill booked meanwhile stays.
-    let updated = update_bot(
-        state.store.bots.as_ref(),
-        Some(loaded),
-        user_id,
-        id,
-        |bot| match status_machine::transition(bot, action, ctx) {
-            Ok(next) => {
-                status_machine::apply(bot, action, next, now, reason.as_deref());
-                Ok::<_, AppError>(true)
+    for _ in 0..TRANSITION_ATTEMPTS {
+        let before = load_bot(state, user_id, id).await?;
+        let now = state.clock.now();
+        let ctx = ops::transition_context(state, user_id, now).await?;
+        let next = match status_machine::transition(&before, action, ctx) {
+            Ok(next) => next,
+            Err(refusal) => return Ok(refused(&before, &refusal)),
+        };
+        let mut bot = before.clone();
+        status_machine::apply(&mut bot, action, next, now, reason.as_deref());
+        match ops::commit_transition(state, &before, &bot).await? {
+            Commit::Written => return Ok(announce(state, user_id, action, &bot)),
+            Commit::StatusChanged => continue,
+            Commit::EmergencyStop => {
+                let current = load_bot(state, user_id, id).await?;
+                return Ok(refused(&current, &Refusal::new(EMERGENCY_STOP_REFUSAL)));
             }
-            Err(refusal) => {
-                refused = Some(refusal);
-                Ok(false)
-            }
-        },
-    )
-    .await?;
-    let bot = match (updated, refused) {
-        (Some((bot, true)), _) => bot,
-        (Some((bot, false)), Some(refusal)) => {
-            let mut answer =
-                json!({"success": false, "message": refusal.reason, "bot": bot_json(&bot)});
-            if let Some(hours) = refusal.hours_remaining {
-                answer["hours_remaining"] = json!((hours * 100.0).round() / 100.0);
-            }
-            return Ok(Json(answer));
         }
-        _ => return Err(AppError::not_found("BOT_NOT_FOUND", "Bot not found")),
-    };
+    }
+    let current = load_bot(state, user_id, id).await?;
+    Ok(refused(
+        &current,
+        &Refusal::new("The bot's status changed meanwhile; try again"),
+    ))
+}
+
+/// The 200 `success:false` answer for a refused action.
+fn refused(bot: &Bot, refusal: &Refusal) -> Json<Value> {
+    let mut answer = json!({"success": false, "message": refusal.reason, "bot": bot_json(bot)});
+    if let Some(hours) = refusal.hours_remaining {
+        answer["hours_remaining"] = json!((hours * 100.0).round() / 100.0);
+    }
+    Json(answer)
+}
+
+/// Publishes the action's event and answers with the changed bot.
+fn announce(state: &AppState, user_id: &str, action: BotAction, bot: &Bot) -> Json<Value> {
     let (event, verb) = match action {
         BotAction::Start => (EventType::BotStarted, "started"),
         BotAction::Stop => (EventType::BotStopped, "stopped"),
@@ -93,11 +101,9 @@ async fn act(
         state,
         user_id,
         event,
-        json!({"bot": bot_json(&bot), "message": message}),
+        json!({"bot": bot_json(bot), "message": message}),
     );
-    Ok(Json(
-        json!({"success": true, "message": message, "bot": bot_json(&bot)}),
-    ))
+    Json(json!({"success": true, "message": message, "bot": bot_json(bot)}))
 }
 
 async fn start(

@@ -5,12 +5,10 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use crate::domain::bot::{Bot, BotStatus};
-use crate::domain::status_machine::{self, BotAction, TransitionContext};
+use crate::domain::status_machine::TransitionContext;
 use crate::error::{AppError, AppResult};
 use crate::events::EventType;
 use crate::state::AppState;
-use crate::store::bots::update_bot;
-use crate::store::StoreError;
 
 /// A bot as clients see it: every stored field plus the legacy `mode` alias.
 pub fn bot_json(bot: &Bot) -> Value {
@@ -45,43 +43,61 @@ pub async fn transition_context(
     })
 }
 
-/// Pauses every active (or bay) bot of a user; returns the paused bots.
+/// Pauses every active bot of a user in one conditional store statement (so a bot cannot be
+/// skipped half-way through a loop); returns the paused bots and announces each.
 pub async fn pause_all(state: &AppState, user_id: &str, reason: &str) -> AppResult<Vec<Bot>> {
     let now = state.clock.now();
-    let ctx = TransitionContext {
-        now,
-        emergency_stop_active: false,
-        live_min_training_hours: state.config.trading.live_min_training_hours,
-    };
-    let mut paused = Vec::new();
-    for listed in state
+    let paused = state
         .store
         .bots
-        .list(user_id, Some(BotStatus::Active))
-        .await?
-    {
-        let id = listed.id.clone();
-        let pause = |bot: &mut Bot| -> Result<bool, StoreError> {
-            let Ok(next) = status_machine::transition(bot, BotAction::Pause, ctx) else {
-                return Ok(false);
-            };
-            status_machine::apply(bot, BotAction::Pause, next, now, Some(reason));
-            Ok(true)
-        };
-        // Applied to the bot as it is when saved, so a fill booked meanwhile stays.
-        let updated =
-            update_bot(state.store.bots.as_ref(), Some(listed), user_id, &id, pause).await?;
-        if let Some((bot, true)) = updated {
-            emit(
-                state,
-                user_id,
-                EventType::BotPaused,
-                json!({"bot": bot_json(&bot), "message": reason}),
-            );
-            paused.push(bot);
-        }
+        .pause_all_active(user_id, reason, now)
+        .await?;
+    for bot in &paused {
+        emit(
+            state,
+            user_id,
+            EventType::BotPaused,
+            json!({"bot": bot_json(bot), "message": reason}),
+        );
     }
     Ok(paused)
+}
+
+/// How writing an allowed transition went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commit {
+    Written,
+    /// The stored status was no longer the one the transition was decided on.
+    StatusChanged,
+    /// The bot went active but the emergency stop was switched on meanwhile: it was put back.
+    EmergencyStop,
+}
+
+/// Writes `after` (a transition of `before` decided by the status machine) only if the bot is
+/// still in `before`'s status. A bot that becomes active then re-reads the emergency stop: the
+/// stop sets its flag before pausing, so either that pause sees this bot active, or this
+/// re-read sees the flag and the bot is put back to how it was.
+pub async fn commit_transition(state: &AppState, before: &Bot, after: &Bot) -> AppResult<Commit> {
+    let bots = &state.store.bots;
+    if !bots.transition_status(after, &[before.status]).await? {
+        return Ok(Commit::StatusChanged);
+    }
+    if after.status != BotStatus::Active {
+        return Ok(Commit::Written);
+    }
+    let settings = state
+        .store
+        .settings
+        .get(&after.user_id, state.clock.now())
+        .await?;
+    if !settings.emergency_stop {
+        return Ok(Commit::Written);
+    }
+    // If the stop's own pause got here first, the bot is already paused: nothing to undo.
+    let mut back = before.clone();
+    back.updated_at = state.clock.now();
+    bots.transition_status(&back, &[BotStatus::Active]).await?;
+    Ok(Commit::EmergencyStop)
 }
 
 /// Publishes a domain event to the user's realtime clients (WS + SSE, with replay).

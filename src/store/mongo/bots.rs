@@ -70,6 +70,20 @@ impl MongoBots {
         from_document(d, DATES)
     }
 
+    /// A user's bots matching `filter`, oldest first (used by `bot_status`).
+    pub(super) async fn collect_from(
+        bots: &Collection<Document>,
+        filter: Document,
+    ) -> StoreResult<Vec<Bot>> {
+        let cursor = bots
+            .find(filter)
+            .sort(doc! {"created_at": 1, "_id": 1})
+            .await
+            .map_err(map_err)?;
+        let docs: Vec<Document> = cursor.try_collect().await.map_err(map_err)?;
+        docs.into_iter().map(Self::decode).collect()
+    }
+
     async fn collect(
         &self,
         filter: Document,
@@ -237,6 +251,10 @@ impl BotRepo for MongoBots {
     }
 
     async fn list(&self, user_id: &str, status: Option<BotStatus>) -> StoreResult<Vec<Bot>> {
+        if status == Some(BotStatus::Deleted) {
+            // Deleted bots are never listed (the status filter below would replace `$ne`).
+            return Ok(Vec::new());
+        }
         let mut filter = doc! {"user_id": user_id, "status": {"$ne": "deleted"}};
         if let Some(status) = status {
             filter.insert("status", status.as_str());
@@ -421,6 +439,19 @@ impl BotRepo for MongoBots {
             .await
             .map_err(map_err)?;
         Ok(r.modified_count)
+    }
+
+    async fn pause_all_active(
+        &self,
+        user_id: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Bot>> {
+        super::bot_status::pause_all_active(&self.bots, user_id, reason, now).await
+    }
+
+    async fn transition_status(&self, bot: &Bot, from: &[BotStatus]) -> StoreResult<bool> {
+        super::bot_status::transition_status(&self.bots, bot, from).await
     }
 }
 

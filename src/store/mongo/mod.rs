@@ -1,6 +1,7 @@
 //! MongoDB engine (production): official driver, indexes from `migrations/mongo/` applied at boot.
 
 mod audit;
+mod bot_status;
 mod bots;
 mod chat;
 mod dates;

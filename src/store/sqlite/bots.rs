@@ -325,6 +325,19 @@ impl BotRepo for SqliteBots {
         .map_err(map_err)?;
         Ok(r.rows_affected())
     }
+
+    async fn pause_all_active(
+        &self,
+        user_id: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Bot>> {
+        super::bot_status::pause_all_active(&self.pool, user_id, reason, now).await
+    }
+
+    async fn transition_status(&self, bot: &Bot, from: &[BotStatus]) -> StoreResult<bool> {
+        super::bot_status::transition_status(&self.pool, bot, from).await
+    }
 }
 
 /// The bot as `soft_delete` stores it (shared with the MongoDB engine).

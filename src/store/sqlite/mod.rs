@@ -1,6 +1,7 @@
 //! SQLite engine (embedded default): one WAL-mode file under `DATA_DIR`, migrations via sqlx.
 
 mod audit;
+mod bot_status;
 mod bots;
 mod chat;
 mod keys;
