@@ -23,6 +23,9 @@ struct UserDoc {
     status: String,
     currency: String,
     token_version: i64,
+    /// Written as a boolean; read tolerantly (`update_profile` `$set`s it, which some servers
+    /// store as 0/1).
+    #[serde(default, deserialize_with = "super::dates::flag")]
     must_change_password: bool,
     #[serde(deserialize_with = "super::dates::required")]
     created_at: BsonDateTime,
