@@ -2,6 +2,7 @@
 
 pub mod jwt;
 pub mod password;
+pub mod profile;
 pub mod rate_limit;
 pub mod service;
 

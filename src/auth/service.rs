@@ -1,4 +1,5 @@
-//! Account flows: register, login, refresh (rotation + re-use detection), logout, password change.
+//! Account flows: register, login, refresh (rotation + re-use detection), logout.
+//! (Profile and password changes live in `auth::profile`.)
 
 use chrono::Duration;
 use rand::RngCore;
@@ -276,41 +277,4 @@ pub async fn logout(
     }
     tracing::info!(target: "auth", user_id = %user_id, "logout");
     Ok(())
-}
-
-/// Checks `current` against the stored hash (403 when wrong).
-pub async fn require_current_password(user: &User, current: Option<String>) -> AppResult<()> {
-    let Some(current) = current.filter(|c| !c.is_empty()) else {
-        return Err(AppError::field(
-            "current_password",
-            "current_password is required for this change",
-        ));
-    };
-    if !password::verify(current, Some(user.password_hash.clone())).await {
-        return Err(AppError::forbidden(
-            "INVALID_PASSWORD",
-            "Current password is incorrect",
-        ));
-    }
-    Ok(())
-}
-
-/// Sets a new password, bumps `token_version` (other sessions die) and returns a fresh session.
-pub async fn change_password(
-    state: &AppState,
-    user: &User,
-    current: Option<String>,
-    new: String,
-) -> AppResult<Session> {
-    require_current_password(user, current).await?;
-    auth_rules::check_password("new_password", &new).map_err(|f| AppError::validation(vec![f]))?;
-    let mut updated = user.clone();
-    updated.password_hash = password::hash(new).await?;
-    updated.must_change_password = false;
-    updated.token_version += 1;
-    updated.updated_at = state.clock.now();
-    if !state.store.users.update(&updated).await? {
-        return Err(AppError::unauthorized());
-    }
-    issue_session(state, &updated, None).await
 }

@@ -8,14 +8,13 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::auth::profile::{self, ProfileEdit, ProfileUpdated};
 use crate::auth::service::{self, Registered, Session};
 use crate::auth::CurrentUser;
-use crate::domain::auth_rules;
-use crate::domain::user::{normalize_email, User};
+use crate::domain::user::User;
 use crate::error::{parse_json, parse_optional_json, read_body, AppError, AppJson, AppResult};
 use crate::http::context;
 use crate::state::AppState;
-use crate::store::StoreError;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -205,50 +204,19 @@ async fn update_profile(
     CurrentUser(auth): CurrentUser,
     AppJson(body): AppJson<ProfileBody>,
 ) -> AppResult<Response> {
-    let mut user = auth.user.clone();
-    if let Some(name) = body.first_name.or(body.name) {
-        auth_rules::check_first_name(&name).map_err(|f| AppError::validation(vec![f]))?;
-        user.first_name = name.trim().to_string();
-    }
-    if let Some(currency) = body.currency {
-        user.currency =
-            auth_rules::normalize_currency(&currency).map_err(|f| AppError::validation(vec![f]))?;
-    }
-    let new_email = body
-        .email
-        .map(|e| normalize_email(&e))
-        .filter(|e| *e != user.email);
-    let new_password = body.new_password.or(body.password);
-    if new_email.is_some() || new_password.is_some() {
-        service::require_current_password(&auth.user, body.current_password.clone()).await?;
-    }
-    if let Some(email) = new_email {
-        auth_rules::check_email(&email).map_err(|f| AppError::validation(vec![f]))?;
-        user.email = email;
-    }
-    if let Some(password) = new_password {
-        // Same path as PUT /api/auth/password: re-hash, bump token_version, new session.
-        user.updated_at = state.clock.now();
-        save(&state, &user).await?;
-        let session =
-            service::change_password(&state, &user, body.current_password, password).await?;
-        return Ok(Json(session_body(&session)).into_response());
-    }
-    user.updated_at = state.clock.now();
-    save(&state, &user).await?;
-    Ok(Json(UserDto::from(&user)).into_response())
-}
-
-async fn save(state: &AppState, user: &User) -> AppResult<()> {
-    match state.store.users.update(user).await {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(AppError::unauthorized()),
-        Err(StoreError::Duplicate(_)) => Err(AppError::conflict(
-            "EMAIL_EXISTS",
-            "Email already registered",
-        )),
-        Err(e) => Err(e.into()),
-    }
+    let edit = ProfileEdit {
+        first_name: body.first_name.or(body.name),
+        currency: body.currency,
+        email: body.email,
+        current_password: body.current_password,
+        new_password: body.new_password.or(body.password),
+    };
+    Ok(
+        match profile::update_profile(&state, &auth.user, edit).await? {
+            ProfileUpdated::Profile(user) => Json(UserDto::from(&user)).into_response(),
+            ProfileUpdated::NewSession(session) => Json(session_body(&session)).into_response(),
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -263,7 +231,7 @@ async fn change_password(
     AppJson(body): AppJson<PasswordBody>,
 ) -> AppResult<Json<serde_json::Value>> {
     let session =
-        service::change_password(&state, &auth.user, body.current_password, body.new_password)
+        profile::change_password(&state, &auth.user, body.current_password, body.new_password)
             .await?;
     Ok(Json(session_body(&session)))
 }

@@ -55,23 +55,22 @@ pub fn request_id_from(headers: &HeaderMap) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
-/// The client address: the socket peer, or (only with `TRUST_PROXY`) the proxy's headers.
+/// The client address: the socket peer, or (only with `TRUST_PROXY`) what our proxy saw.
+///
+/// Only headers our own proxy writes are believed: `X-Real-IP` (Nginx sets it to
+/// `$remote_addr`), else the RIGHTMOST `X-Forwarded-For` entry (the hop Nginx appends with
+/// `$proxy_add_x_forwarded_for`). Entries to the left come from the client and can be forged,
+/// so taking them would let one client look like a new IP on every request.
 pub fn client_ip<B>(req: &Request<B>, trust_proxy: bool) -> String {
     if trust_proxy {
-        let forwarded = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .and_then(|v| v.parse::<IpAddr>().ok());
-        let real = || {
-            req.headers()
-                .get("x-real-ip")
-                .and_then(|v| v.to_str().ok())
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+        let real = header("x-real-ip").and_then(|v| v.trim().parse::<IpAddr>().ok());
+        let forwarded = || {
+            header("x-forwarded-for")
+                .and_then(|v| v.rsplit(',').next())
                 .and_then(|v| v.trim().parse::<IpAddr>().ok())
         };
-        if let Some(ip) = forwarded.or_else(real) {
+        if let Some(ip) = real.or_else(forwarded) {
             return ip.to_string();
         }
     }
@@ -102,12 +101,35 @@ mod tests {
             .header("x-forwarded-for", "203.0.113.7, 10.0.0.1")
             .body(())
             .unwrap();
-        assert_eq!(client_ip(&req, true), "203.0.113.7");
         assert_eq!(client_ip(&req, false), "unknown");
         let req = Request::builder()
             .header("x-real-ip", "198.51.100.2")
             .body(())
             .unwrap();
         assert_eq!(client_ip(&req, true), "198.51.100.2");
+        assert_eq!(client_ip(&req, false), "unknown");
+    }
+
+    #[test]
+    fn only_the_hop_our_proxy_added_counts_not_what_the_client_wrote() {
+        // The client sent "203.0.113.7"; Nginx appended the real peer 192.0.2.50.
+        let req = Request::builder()
+            .header("x-forwarded-for", "203.0.113.7, 192.0.2.50")
+            .body(())
+            .unwrap();
+        assert_eq!(client_ip(&req, true), "192.0.2.50");
+        // X-Real-IP (set by Nginx to $remote_addr) wins over any X-Forwarded-For.
+        let req = Request::builder()
+            .header("x-forwarded-for", "203.0.113.7, 192.0.2.50")
+            .header("x-real-ip", "192.0.2.99")
+            .body(())
+            .unwrap();
+        assert_eq!(client_ip(&req, true), "192.0.2.99");
+        // A garbage rightmost entry is not replaced by a forged leftmost one.
+        let req = Request::builder()
+            .header("x-forwarded-for", "203.0.113.7, not-an-ip")
+            .body(())
+            .unwrap();
+        assert_eq!(client_ip(&req, true), "unknown");
     }
 }

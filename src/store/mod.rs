@@ -32,7 +32,7 @@ pub use settings::{AlertRepo, SettingsRepo};
 pub use tokens::{RefreshToken, TokenRepo};
 pub use trade_stats::TradeStatsRepo;
 pub use trades::TradeRepo;
-pub use users::UserRepo;
+pub use users::{ProfileChanges, UserRepo};
 
 /// Storage failures the domain can act on.
 #[derive(Debug, thiserror::Error)]

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{from_bson, map_err, to_bson};
 use crate::domain::user::{Role, User, UserStatus, UserStatusCounts};
-use crate::store::{StoreError, StoreResult, UserRepo};
+use crate::store::{ProfileChanges, StoreError, StoreResult, UserRepo};
 
 /// The stored document; separate from the domain type and from API DTOs.
 #[derive(Debug, Serialize, Deserialize)]
@@ -23,6 +23,9 @@ struct UserDoc {
     status: String,
     currency: String,
     token_version: i64,
+    /// Written as a boolean; read tolerantly (`update_profile` `$set`s it, which some servers
+    /// store as 0/1).
+    #[serde(default, deserialize_with = "super::dates::flag")]
     must_change_password: bool,
     #[serde(deserialize_with = "super::dates::required")]
     created_at: BsonDateTime,
@@ -125,6 +128,43 @@ impl UserRepo for MongoUsers {
             .await
             .map_err(map_err)?;
         Ok(result.matched_count == 1)
+    }
+
+    async fn update_profile(
+        &self,
+        id: &str,
+        changes: &ProfileChanges,
+        updated_at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Option<User>> {
+        let mut set = doc! {"updated_at": to_bson(updated_at)};
+        let fields = [
+            ("first_name", &changes.first_name),
+            ("currency", &changes.currency),
+            ("email", &changes.email),
+            ("password_hash", &changes.password_hash),
+        ];
+        for (field, value) in fields {
+            if let Some(value) = value {
+                set.insert(field, value.as_str());
+            }
+        }
+        let mut update = doc! {};
+        if changes.password_hash.is_some() {
+            set.insert("must_change_password", false);
+            update.insert("$inc", doc! {"token_version": 1_i64});
+        }
+        update.insert("$set", set);
+        let updated = self
+            .users
+            .find_one_and_update(doc! {"_id": id}, update)
+            .return_document(ReturnDocument::After)
+            .await
+            // Only the email is unique among these fields.
+            .map_err(|e| match map_err(e) {
+                StoreError::Duplicate(_) => StoreError::Duplicate("email".into()),
+                other => other,
+            })?;
+        updated.map(User::try_from).transpose()
     }
 
     async fn bump_token_version(&self, id: &str) -> StoreResult<Option<i64>> {

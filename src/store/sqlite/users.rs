@@ -6,7 +6,7 @@ use sqlx::{Row, SqlitePool};
 
 use super::{from_millis, map_err, to_millis};
 use crate::domain::user::{Role, User, UserStatus, UserStatusCounts};
-use crate::store::{StoreError, StoreResult, UserRepo};
+use crate::store::{ProfileChanges, StoreError, StoreResult, UserRepo};
 
 pub(super) struct SqliteUsers {
     pub(super) pool: SqlitePool,
@@ -104,6 +104,33 @@ impl UserRepo for SqliteUsers {
         .await
         .map_err(map_err)?;
         Ok(result.rows_affected() == 1)
+    }
+
+    async fn update_profile(
+        &self,
+        id: &str,
+        changes: &ProfileChanges,
+        updated_at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Option<User>> {
+        let new_password = changes.password_hash.is_some() as i64;
+        let row = sqlx::query(&format!(
+            "UPDATE users SET first_name = COALESCE(?, first_name), currency = COALESCE(?, currency), \
+             email = COALESCE(?, email), password_hash = COALESCE(?, password_hash), \
+             must_change_password = CASE WHEN ? = 1 THEN 0 ELSE must_change_password END, \
+             token_version = token_version + ?, updated_at = ? WHERE id = ? RETURNING {COLUMNS}"
+        ))
+        .bind(&changes.first_name)
+        .bind(&changes.currency)
+        .bind(&changes.email)
+        .bind(&changes.password_hash)
+        .bind(new_password)
+        .bind(new_password)
+        .bind(to_millis(updated_at))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        row.as_ref().map(row_to_user).transpose()
     }
 
     async fn bump_token_version(&self, id: &str) -> StoreResult<Option<i64>> {
