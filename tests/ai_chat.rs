@@ -194,15 +194,14 @@ on_both_engines!(
     a_malformed_reply_is_not_retried_and_gives_the_fallback,
 );
 
-#[tokio::test]
-async fn without_any_key_the_user_gets_guidance_and_the_provider_nothing() {
+async fn without_any_key_the_user_gets_guidance_and_the_provider_nothing(engine: Engine) {
     let provider = MockServer::start().await;
     endpoint()
         .respond_with(ResponseTemplate::new(500))
         .expect(0)
         .mount(&provider)
         .await;
-    let app = spawn(&Engine::Sqlite, Some(&provider), None).await;
+    let app = spawn(&engine, Some(&provider), None).await;
     let token = app.token_for("nokey@example.com").await;
     let (status, body) = ask(&app, &token, json!({"content": "hello"})).await;
     assert_eq!(status, 200);
@@ -213,6 +212,8 @@ async fn without_any_key_the_user_gets_guidance_and_the_provider_nothing() {
         .is_some_and(|c| c.contains("OPENAI_API_KEY")));
     assert_eq!(history_of(&app, &token).await.len(), 2);
 }
+
+on_both_engines!(without_any_key_the_user_gets_guidance_and_the_provider_nothing);
 
 /// The system prompt carries the caller's live summary, including today's P&L (UTC day, the
 /// caller's trades only), and the conversation so far.

@@ -7,9 +7,9 @@ use axum::{Json, Router};
 use chrono::Duration;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use subtle::ConstantTimeEq;
 
 use crate::auth::jwt::Claims;
+use crate::auth::secret_eq::secrets_match;
 use crate::auth::{password, AdminUser, AuthUser};
 use crate::domain::admin_rules::{self, UserAction};
 use crate::domain::user::{Role, User, UserStatus};
@@ -79,6 +79,14 @@ async fn unlock(
     let given = body.password.unwrap_or_default();
     let given = given.trim();
     if given.is_empty() {
+        audit(
+            &state,
+            admin.id(),
+            "admin.unlock",
+            None,
+            json!({"outcome": "password_missing"}),
+        )
+        .await?;
         return Err(AppError::bad_request(
             "PASSWORD_REQUIRED",
             "Password is required",
@@ -96,7 +104,7 @@ async fn unlock(
         .await?;
         return Err(AppError::rate_limited(retry));
     }
-    if !bool::from(given.as_bytes().ct_eq(expected.expose().trim().as_bytes())) {
+    if !secrets_match(given, expected.expose().trim()) {
         state.auth.admin_unlock_limiter.record_failure(&limiter_key);
         audit(
             &state,
@@ -261,6 +269,9 @@ async fn user_action(
 ) -> AppResult<Json<Value>> {
     let body: ActionBody = parse_optional_json(&body)?;
     let action = parse_action(&action, &body)?;
+    // Check and change under one lock, so two admins removing each other at once cannot
+    // both see the other one still counted as an active admin.
+    let _serialised = state.auth.admin_changes.lock().await;
     let target = load_target(&state, &id).await?;
     admin_rules::check(
         &admin.user,
@@ -349,6 +360,7 @@ async fn delete_user(
     AdminUser(admin): AdminUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
+    let _serialised = state.auth.admin_changes.lock().await;
     let target = load_target(&state, &id).await?;
     admin_rules::check(
         &admin.user,
