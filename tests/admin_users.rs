@@ -284,6 +284,15 @@ async fn every_admin_action_and_unlock_attempt_is_audited(engine: Engine) {
         .delete_auth(&format!("/api/admin/users/{target}"), &admin)
         .await;
     assert_eq!(deleted.status(), 200);
+    let refused = app
+        .post_auth(
+            &format!("/api/admin/users/{admin_id}/block"),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(refused.status(), 400);
+    assert_eq!(body(refused).await["error"]["code"], "SELF_ACTION_REFUSED");
 
     let logs = body(
         app.get_auth("/api/admin/audit-logs?limit=100", &admin)
@@ -316,6 +325,7 @@ async fn every_admin_action_and_unlock_attempt_is_audited(engine: Engine) {
         ("user.role", ""),
         ("user.role", ""),
         ("user.delete", ""),
+        ("user.block", "refused"),
     ]
     .iter()
     .map(|(a, o)| (a.to_string(), o.to_string()))
@@ -329,7 +339,10 @@ async fn every_admin_action_and_unlock_attempt_is_audited(engine: Engine) {
             "{entry}"
         );
         let on_user = entry["action"].as_str().unwrap_or("").starts_with("user.");
-        if on_user {
+        if on_user && entry["details"]["outcome"] == "refused" {
+            assert_eq!(entry["target_id"], admin_id.as_str(), "{entry}");
+            assert_eq!(entry["details"]["code"], "SELF_ACTION_REFUSED", "{entry}");
+        } else if on_user {
             assert_eq!(entry["target_id"], target.as_str(), "{entry}");
             assert_eq!(entry["target_type"], "user", "{entry}");
         }

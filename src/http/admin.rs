@@ -261,6 +261,28 @@ async fn load_target(state: &AppState, id: &str) -> AppResult<User> {
         .ok_or_else(|| AppError::not_found("USER_NOT_FOUND", "User not found"))
 }
 
+/// The self-protection and last-active-admin rules; a refusal is audited before it is returned.
+async fn check_rules(
+    state: &AppState,
+    admin: &AuthUser,
+    target: &User,
+    action: UserAction,
+) -> AppResult<()> {
+    let active_admins = state.store.users.count_active_admins().await?;
+    if let Err(refused) = admin_rules::check(&admin.user, target, action, active_admins) {
+        audit(
+            state,
+            admin.id(),
+            action.name(),
+            Some(("user", &target.id)),
+            json!({"outcome": "refused", "code": refused.code}),
+        )
+        .await?;
+        return Err(refused);
+    }
+    Ok(())
+}
+
 async fn user_action(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -273,12 +295,7 @@ async fn user_action(
     // both see the other one still counted as an active admin.
     let _serialised = state.auth.admin_changes.lock().await;
     let target = load_target(&state, &id).await?;
-    admin_rules::check(
-        &admin.user,
-        &target,
-        action,
-        state.store.users.count_active_admins().await?,
-    )?;
+    check_rules(&state, &admin, &target, action).await?;
     let result = apply(&state, &admin, target, action).await?;
     // The audit log records that a reset happened, never the password itself.
     let mut logged = result.clone();
@@ -362,12 +379,7 @@ async fn delete_user(
 ) -> AppResult<Json<Value>> {
     let _serialised = state.auth.admin_changes.lock().await;
     let target = load_target(&state, &id).await?;
-    admin_rules::check(
-        &admin.user,
-        &target,
-        UserAction::Delete,
-        state.store.users.count_active_admins().await?,
-    )?;
+    check_rules(&state, &admin, &target, UserAction::Delete).await?;
     let removed = state.store.delete_user_cascade(&id).await?;
     audit(
         &state,
