@@ -17,9 +17,8 @@ async fn user_id(app: &TestApp, token: &str) -> String {
         .to_string()
 }
 
-#[tokio::test]
-async fn every_admin_route_needs_a_token_and_the_admin_role() {
-    let app = TestApp::spawn().await;
+async fn every_admin_route_needs_a_token_and_the_admin_role(engine: Engine) {
+    let app = TestApp::spawn_on(&engine).await;
     let user = app.token_for("plain@example.com").await;
     let admin = app.admin_token("boss@example.com").await;
     let target = user_id(&app, &user).await;
@@ -82,9 +81,8 @@ async fn every_admin_route_needs_a_token_and_the_admin_role() {
     assert_eq!(app.get_auth("/api/auth/me", &user).await.status(), 200);
 }
 
-#[tokio::test]
-async fn unlock_has_no_fallback_password() {
-    let app = TestApp::spawn().await;
+async fn unlock_has_no_fallback_password(engine: Engine) {
+    let app = TestApp::spawn_on(&engine).await;
     let admin = app.admin_token("boss@example.com").await;
     let resp = app
         .post_auth("/api/admin/unlock", &admin, json!({"password": "admin123"}))
@@ -93,9 +91,8 @@ async fn unlock_has_no_fallback_password() {
     assert_eq!(body(resp).await["detail"], "Admin unlock not configured");
 }
 
-#[tokio::test]
-async fn unlock_checks_the_password_and_issues_a_verifiable_token() {
-    let config = TestConfig::new(&Engine::Sqlite).set("ADMIN_PASSWORD", "  s3cret-unlock ");
+async fn unlock_checks_the_password_and_issues_a_verifiable_token(engine: Engine) {
+    let config = TestConfig::new(&engine).set("ADMIN_PASSWORD", "  s3cret-unlock ");
     let app = TestApp::spawn_with(config, Router::new()).await;
     let admin = app.admin_token("boss@example.com").await;
     let resp = app
@@ -142,12 +139,14 @@ async fn unlock_checks_the_password_and_issues_a_verifiable_token() {
         .iter()
         .filter_map(|l| l["details"]["outcome"].as_str())
         .collect();
-    assert_eq!(outcomes, vec!["success", "invalid_password"]);
+    assert_eq!(
+        outcomes,
+        vec!["success", "invalid_password", "password_missing"]
+    );
 }
 
-#[tokio::test]
-async fn unlock_is_rate_limited() {
-    let config = TestConfig::new(&Engine::Sqlite)
+async fn unlock_is_rate_limited(engine: Engine) {
+    let config = TestConfig::new(&engine)
         .set("ADMIN_PASSWORD", "right-one")
         .set("LOGIN_RATE_LIMIT_ATTEMPTS", "2");
     let app = TestApp::spawn_with(config, Router::new()).await;
@@ -266,9 +265,8 @@ on_both_engines!(
     delete_cascades_the_users_data
 );
 
-#[tokio::test]
-async fn reset_password_returns_a_one_time_password_that_must_be_changed() {
-    let app = TestApp::spawn().await;
+async fn reset_password_returns_a_one_time_password_that_must_be_changed(engine: Engine) {
+    let app = TestApp::spawn_on(&engine).await;
     let admin = app.admin_token("boss@example.com").await;
     let user = app.token_for("forgot@example.com").await;
     let id = user_id(&app, &user).await;
@@ -315,9 +313,8 @@ async fn reset_password_returns_a_one_time_password_that_must_be_changed() {
     assert!(!logs.contains(&temp));
 }
 
-#[tokio::test]
-async fn admins_cannot_harm_themselves_and_the_last_admin_stays() {
-    let app = TestApp::spawn().await;
+async fn admins_cannot_harm_themselves_and_the_last_admin_stays(engine: Engine) {
+    let app = TestApp::spawn_on(&engine).await;
     let admin = app.admin_token("boss@example.com").await;
     let me = user_id(&app, &admin).await;
     for action in ["block", "role"] {
@@ -386,10 +383,9 @@ async fn admins_cannot_harm_themselves_and_the_last_admin_stays() {
     assert_eq!(resp.status(), 404);
 }
 
-#[tokio::test]
-async fn approval_flow_lists_pending_users_and_approve_lets_them_in() {
+async fn approval_flow_lists_pending_users_and_approve_lets_them_in(engine: Engine) {
     let app = TestApp::spawn_with(
-        TestConfig::new(&Engine::Sqlite).set("REQUIRE_APPROVAL", "true"),
+        TestConfig::new(&engine).set("REQUIRE_APPROVAL", "true"),
         Router::new(),
     )
     .await;
@@ -446,3 +442,13 @@ async fn approval_flow_lists_pending_users_and_approve_lets_them_in() {
         .await;
     assert_eq!(login.status(), 200);
 }
+
+on_both_engines!(
+    every_admin_route_needs_a_token_and_the_admin_role,
+    unlock_has_no_fallback_password,
+    unlock_checks_the_password_and_issues_a_verifiable_token,
+    unlock_is_rate_limited,
+    reset_password_returns_a_one_time_password_that_must_be_changed,
+    admins_cannot_harm_themselves_and_the_last_admin_stays,
+    approval_flow_lists_pending_users_and_approve_lets_them_in,
+);

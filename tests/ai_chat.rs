@@ -3,12 +3,15 @@
 mod common;
 #[path = "ai_chat/history.rs"]
 mod history;
+mod portfolio_support;
 #[path = "ai_chat/rules.rs"]
 mod rules;
 
 use std::time::Duration;
 
+use amarktai::domain::clock::ManualClock;
 use common::{Engine, TestApp, TestConfig, TEST_PASSWORD};
+use portfolio_support::{ago, new_bot, seed, trade};
 use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -21,6 +24,10 @@ pub async fn spawn(
     provider: Option<&MockServer>,
     env_key: Option<&str>,
 ) -> TestApp {
+    TestApp::spawn_with(config(engine, provider, env_key), axum::Router::new()).await
+}
+
+fn config(engine: &Engine, provider: Option<&MockServer>, env_key: Option<&str>) -> TestConfig {
     let mut config = TestConfig::new(engine)
         .set("OPENAI_MODEL", "test-model")
         .set("AI_TIMEOUT_SECONDS", "1");
@@ -30,7 +37,7 @@ pub async fn spawn(
     if let Some(key) = env_key {
         config = config.set("OPENAI_API_KEY", key);
     }
-    TestApp::spawn_with(config, axum::Router::new()).await
+    config
 }
 
 fn completion(content: &str) -> Value {
@@ -74,8 +81,7 @@ fn pair(role: &str, content: &str) -> (String, String) {
     (role.to_string(), content.to_string())
 }
 
-#[tokio::test]
-async fn a_normal_reply_is_answered_with_the_env_key_and_both_messages_are_stored() {
+async fn a_normal_reply_is_answered_with_the_env_key_and_both_messages_are_stored(engine: Engine) {
     let provider = MockServer::start().await;
     endpoint()
         .and(header(
@@ -86,7 +92,7 @@ async fn a_normal_reply_is_answered_with_the_env_key_and_both_messages_are_store
         .expect(1)
         .mount(&provider)
         .await;
-    let app = spawn(&Engine::Sqlite, Some(&provider), Some(ENV_KEY)).await;
+    let app = spawn(&engine, Some(&provider), Some(ENV_KEY)).await;
     let token = app.token_for("normal@example.com").await;
 
     let (status, body) = ask(&app, &token, json!({"content": "  How are my bots?  "})).await;
@@ -106,8 +112,7 @@ async fn a_normal_reply_is_answered_with_the_env_key_and_both_messages_are_store
     );
 }
 
-#[tokio::test]
-async fn a_rate_limit_is_retried_after_the_providers_delay() {
+async fn a_rate_limit_is_retried_after_the_providers_delay(engine: Engine) {
     let provider = MockServer::start().await;
     endpoint()
         .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
@@ -119,7 +124,7 @@ async fn a_rate_limit_is_retried_after_the_providers_delay() {
         .respond_with(ResponseTemplate::new(200).set_body_json(completion("Second time lucky.")))
         .mount(&provider)
         .await;
-    let app = spawn(&Engine::Sqlite, Some(&provider), Some(ENV_KEY)).await;
+    let app = spawn(&engine, Some(&provider), Some(ENV_KEY)).await;
     let token = app.token_for("busy@example.com").await;
 
     let started = std::time::Instant::now();
@@ -136,8 +141,8 @@ async fn a_rate_limit_is_retried_after_the_providers_delay() {
 }
 
 /// Every provider failure ends the same way for the client: a friendly 200, both stored.
-async fn assert_fallback(provider: MockServer, expected_requests: usize) {
-    let app = spawn(&Engine::Sqlite, Some(&provider), Some(ENV_KEY)).await;
+async fn assert_fallback(engine: Engine, provider: MockServer, expected_requests: usize) {
+    let app = spawn(&engine, Some(&provider), Some(ENV_KEY)).await;
     let token = app.token_for("down@example.com").await;
     let (status, body) = ask(&app, &token, json!({"content": "Are you there?"})).await;
     assert_eq!(status, 200, "{body}");
@@ -154,45 +159,49 @@ async fn assert_fallback(provider: MockServer, expected_requests: usize) {
     assert_eq!(seen, expected_requests);
 }
 
-#[tokio::test]
-async fn two_server_errors_give_the_fallback_reply() {
+async fn two_server_errors_give_the_fallback_reply(engine: Engine) {
     let provider = MockServer::start().await;
     endpoint()
         .respond_with(ResponseTemplate::new(500))
         .mount(&provider)
         .await;
-    assert_fallback(provider, 2).await;
+    assert_fallback(engine, provider, 2).await;
 }
 
-#[tokio::test]
-async fn a_provider_that_never_answers_times_out_into_the_fallback() {
+async fn a_provider_that_never_answers_times_out_into_the_fallback(engine: Engine) {
     let provider = MockServer::start().await;
     endpoint()
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
         .mount(&provider)
         .await;
-    assert_fallback(provider, 2).await;
+    assert_fallback(engine, provider, 2).await;
 }
 
-#[tokio::test]
-async fn a_malformed_reply_is_not_retried_and_gives_the_fallback() {
+async fn a_malformed_reply_is_not_retried_and_gives_the_fallback(engine: Engine) {
     let provider = MockServer::start().await;
     endpoint()
         .respond_with(ResponseTemplate::new(200).set_body_string("<html>oops</html>"))
         .mount(&provider)
         .await;
-    assert_fallback(provider, 1).await;
+    assert_fallback(engine, provider, 1).await;
 }
 
-#[tokio::test]
-async fn without_any_key_the_user_gets_guidance_and_the_provider_nothing() {
+on_both_engines!(
+    a_normal_reply_is_answered_with_the_env_key_and_both_messages_are_stored,
+    a_rate_limit_is_retried_after_the_providers_delay,
+    two_server_errors_give_the_fallback_reply,
+    a_provider_that_never_answers_times_out_into_the_fallback,
+    a_malformed_reply_is_not_retried_and_gives_the_fallback,
+);
+
+async fn without_any_key_the_user_gets_guidance_and_the_provider_nothing(engine: Engine) {
     let provider = MockServer::start().await;
     endpoint()
         .respond_with(ResponseTemplate::new(500))
         .expect(0)
         .mount(&provider)
         .await;
-    let app = spawn(&Engine::Sqlite, Some(&provider), None).await;
+    let app = spawn(&engine, Some(&provider), None).await;
     let token = app.token_for("nokey@example.com").await;
     let (status, body) = ask(&app, &token, json!({"content": "hello"})).await;
     assert_eq!(status, 200);
@@ -204,27 +213,44 @@ async fn without_any_key_the_user_gets_guidance_and_the_provider_nothing() {
     assert_eq!(history_of(&app, &token).await.len(), 2);
 }
 
-#[tokio::test]
-async fn the_provider_sees_the_users_name_and_the_last_messages_as_context() {
+on_both_engines!(without_any_key_the_user_gets_guidance_and_the_provider_nothing);
+
+/// The system prompt carries the caller's live summary, including today's P&L (UTC day, the
+/// caller's trades only), and the conversation so far.
+async fn the_provider_sees_the_users_summary_and_the_last_messages_as_context(engine: Engine) {
     let provider = MockServer::start().await;
     endpoint()
         .respond_with(ResponseTemplate::new(200).set_body_json(completion("Noted.")))
         .mount(&provider)
         .await;
-    let app = spawn(&Engine::Sqlite, Some(&provider), Some(ENV_KEY)).await;
+    let app = TestApp::spawn_with_clock(
+        config(&engine, Some(&provider), Some(ENV_KEY)),
+        ManualClock::new(portfolio_support::now()),
+    )
+    .await;
     let registered = app
         .post_json(
             "/api/auth/register",
             json!({"first_name": "Thandiwe", "email": "ctx@example.com", "password": TEST_PASSWORD}),
         )
         .await;
-    let token = registered.json::<Value>().await.expect("json")["access_token"]
-        .as_str()
-        .expect("token")
-        .to_string();
-    let bot = json!({"name": "Alpha", "exchange": "luno", "risk_mode": "balanced", "initial_capital": 1000});
-    let created = app.post_auth("/api/bots", &token, bot).await;
-    assert!(created.status().is_success(), "bot created");
+    let login: Value = registered.json().await.expect("json");
+    let token = login["access_token"].as_str().expect("token").to_string();
+    let user_id = login["user"]["id"].as_str().expect("user id").to_string();
+    let bot_id = new_bot(&app, &token, "Alpha", "luno").await;
+    let other = portfolio_support::trader(&app, "other-ctx@example.com").await;
+    seed(
+        &app,
+        &[
+            // Today: +20.25 - 7.75 = +12.50.
+            trade(&user_id, &bot_id, ago(0, 0, 5), 20.25, 0.1),
+            trade(&user_id, &bot_id, ago(0, 11, 0), -7.75, 0.1),
+            // Yesterday and someone else's trades do not count.
+            trade(&user_id, &bot_id, ago(1, 23, 50), 100.0, 0.1),
+            trade(&other.user_id, &other.bot_id, ago(0, 10, 0), 55.0, 0.1),
+        ],
+    )
+    .await;
     for question in ["first question", "second question", "third question"] {
         assert_eq!(
             ask(&app, &token, json!({ "content": question })).await.0,
@@ -236,7 +262,13 @@ async fn the_provider_sees_the_users_name_and_the_last_messages_as_context() {
     let messages = last["messages"].as_array().expect("messages");
     assert_eq!(messages[0]["role"], "system");
     let prompt = messages[0]["content"].as_str().unwrap_or_default();
-    for needle in ["Thandiwe", "1 bots (", "1000.00 ZAR", "paper"] {
+    for needle in [
+        "Thandiwe",
+        "1 bots (",
+        "1000.00 ZAR",
+        "Today's P&L: +12.50 ZAR",
+        "paper",
+    ] {
         assert!(prompt.contains(needle), "{needle:?} missing from {prompt}");
     }
     let rest: Vec<(&str, &str)> = messages[1..]
@@ -259,6 +291,8 @@ async fn the_provider_sees_the_users_name_and_the_last_messages_as_context() {
         ]
     );
 }
+
+on_both_engines!(the_provider_sees_the_users_summary_and_the_last_messages_as_context);
 
 async fn a_saved_user_key_wins_over_the_env_key(engine: Engine) {
     const USER_KEY: &str = "sk-user-own-key-9876543210";

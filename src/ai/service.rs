@@ -10,6 +10,7 @@ use super::{
     admin_trigger, build_messages, fallback_reply, no_key_guidance, AiError, ChatRole, UserSummary,
 };
 use crate::domain::chat::StoredMessage;
+use crate::domain::gates::utc_day_start;
 use crate::domain::user::User;
 use crate::events::EventType;
 use crate::state::AppState;
@@ -77,11 +78,14 @@ async fn saved_user_key(state: &AppState, user_id: &str) -> Option<String> {
 
 /// The user's live situation for the system prompt, aggregated in the database.
 pub async fn user_summary(state: &AppState, user: &User) -> StoreResult<UserSummary> {
+    let now = state.clock.now();
     let bots = state.store.bots.summary(&user.id).await?;
-    let settings = state
+    let settings = state.store.settings.get(&user.id, now).await?;
+    // Today is the UTC day, as for the limit gate and the circuit breaker.
+    let todays_pnl = state
         .store
-        .settings
-        .get(&user.id, state.clock.now())
+        .trades
+        .pnl_since(&user.id, None, utc_day_start(now))
         .await?;
     let mode = if settings.emergency_stop {
         "emergency_stop"
@@ -97,9 +101,7 @@ pub async fn user_summary(state: &AppState, user: &User) -> StoreResult<UserSumm
         currency: user.currency.clone(),
         bots_by_status: bots.by_status,
         total_capital: bots.total_capital,
-        // TODO(trades): today's P&L needs the trades repository (`trades.daily_pnl`), which
-        // is not on main yet; 0 until then.
-        todays_pnl: 0.0,
+        todays_pnl,
         mode: mode.to_string(),
     })
 }

@@ -4,6 +4,7 @@ pub mod jwt;
 pub mod password;
 pub mod profile;
 pub mod rate_limit;
+pub mod secret_eq;
 pub mod service;
 
 use axum::extract::FromRequestParts;
@@ -26,6 +27,10 @@ pub struct AuthRuntime {
     pub user_buckets: TokenBuckets,
     pub ip_buckets: TokenBuckets,
     pub admin_unlock_limiter: LoginLimiter,
+    /// Held while an admin changes or deletes a user: the last-admin rule reads the number
+    /// of active admins and then writes, which must not interleave with another such change.
+    /// (One server process per database, as ARCHITECTURE.md deploys it.)
+    pub admin_changes: tokio::sync::Mutex<()>,
 }
 
 impl AuthRuntime {
@@ -45,6 +50,7 @@ impl AuthRuntime {
                 rl.login_window_seconds,
                 rl.login_block_seconds,
             ),
+            admin_changes: tokio::sync::Mutex::new(()),
         }
     }
 }

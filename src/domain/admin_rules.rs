@@ -1,6 +1,6 @@
 //! Admin self-protection rules: an admin cannot lock themself out, and the last admin stays.
 
-use crate::domain::user::{Role, User};
+use crate::domain::user::{Role, User, UserStatus};
 use crate::error::AppError;
 
 /// Actions an admin may take on a user account.
@@ -29,7 +29,9 @@ impl UserAction {
     }
 }
 
-/// Refuses self-harm (block, demote, delete yourself) and demoting/deleting the last admin.
+/// Refuses self-harm (block, demote, delete yourself) and anything that would leave the
+/// platform without an active admin. `active_admins` counts admins whose status is active:
+/// a blocked or pending admin cannot unlock anything, so removing one takes nothing away.
 pub fn check(
     admin: &User,
     target: &User,
@@ -38,6 +40,7 @@ pub fn check(
 ) -> Result<(), AppError> {
     let is_self = admin.id == target.id;
     let removes_admin = target.role == Role::Admin
+        && target.status == UserStatus::Active
         && matches!(
             action,
             UserAction::Block | UserAction::Delete | UserAction::ChangeRole(Role::User)
@@ -83,7 +86,6 @@ pub fn one_time_password() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::user::UserStatus;
 
     fn user(role: Role) -> User {
         let mut u = User::new(
@@ -116,6 +118,26 @@ mod tests {
         assert!(check(&a, &b, UserAction::ChangeRole(Role::User), 1).is_err());
         assert!(check(&a, &b, UserAction::ChangeRole(Role::User), 2).is_ok());
         assert!(check(&a, &user(Role::User), UserAction::Delete, 1).is_ok());
+    }
+
+    #[test]
+    fn only_active_admins_count_as_the_last_one() {
+        let a = user(Role::Admin);
+        for status in [UserStatus::Blocked, UserStatus::Pending] {
+            let mut idle = user(Role::Admin);
+            idle.status = status;
+            for action in [
+                UserAction::Block,
+                UserAction::Delete,
+                UserAction::ChangeRole(Role::User),
+            ] {
+                assert!(check(&a, &idle, action, 1).is_ok(), "{status:?} {action:?}");
+            }
+        }
+        let active = user(Role::Admin);
+        for action in [UserAction::Block, UserAction::Delete] {
+            assert!(check(&a, &active, action, 1).is_err(), "{action:?}");
+        }
     }
 
     #[test]

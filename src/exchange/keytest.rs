@@ -58,14 +58,15 @@ pub async fn test_credentials(
         Provider::OpenAi => openai::models_request(client, &urls.openai_base_url, &keys),
     };
     let timeout = Duration::from_secs(urls.exchange_timeout_seconds);
+    let secrets = Secrets::of(creds);
     let outcome = match transport::send(request, timeout).await {
-        Ok(reply) => judge(provider, &reply),
+        Ok(reply) => judge(provider, &reply, &secrets),
         Err(failure) => {
             let message = failure_message(provider, failure);
             KeyTestOutcome::failed(message.clone(), message)
         }
     };
-    redact(outcome, creds)
+    redact(outcome, &secrets)
 }
 
 /// Required fields present (and the API key not blank) before anything goes on the wire.
@@ -116,8 +117,9 @@ fn failure_message(provider: Provider, failure: Failure) -> String {
     }
 }
 
-/// Maps a reply (status, then provider error codes) to an outcome.
-fn judge(provider: Provider, reply: &Reply) -> KeyTestOutcome {
+/// Maps a reply (status, then provider error codes) to an outcome; `secrets` are scrubbed
+/// from the provider's own words before they are cut short.
+fn judge(provider: Provider, reply: &Reply, secrets: &Secrets) -> KeyTestOutcome {
     let name = provider.display_name();
     let body = reply.json();
     let hint = body.as_ref().and_then(|b| match provider {
@@ -154,7 +156,7 @@ fn judge(provider: Provider, reply: &Reply) -> KeyTestOutcome {
         ),
         (status, _) => format!("{name} rejected the request (HTTP {})", status.as_u16()),
     };
-    let error = match body.as_ref().and_then(detail) {
+    let error = match body.as_ref().and_then(|b| detail(b, secrets)) {
         Some(detail) => format!("{message} ({name} said: {detail})"),
         None => message.clone(),
     };
@@ -169,13 +171,15 @@ fn invalid_credentials(provider: Provider) -> String {
     }
 }
 
-/// The provider's own one-line explanation, from the usual error fields.
-fn detail(body: &Value) -> Option<String> {
+/// The provider's own one-line explanation, from the usual error fields. Secrets go first:
+/// cutting first could leave a secret's prefix that no longer matches the whole secret.
+fn detail(body: &Value, secrets: &Secrets) -> Option<String> {
     let text = ["msg", "message", "error", "error_description"]
         .iter()
         .find_map(|field| body.get(field).and_then(Value::as_str))
         .or_else(|| body.pointer("/error/message").and_then(Value::as_str))?;
-    let clean: String = text
+    let clean: String = secrets
+        .scrub(text)
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .take(MAX_DETAIL_CHARS)
@@ -184,30 +188,40 @@ fn detail(body: &Value) -> Option<String> {
     (!clean.is_empty()).then_some(clean)
 }
 
-/// Last line of defence: providers sometimes echo what they were sent.
-fn redact(mut outcome: KeyTestOutcome, creds: &Credentials) -> KeyTestOutcome {
-    let secrets: Vec<&str> = [
-        Some(creds.api_key.as_str()),
-        creds.api_secret.as_deref(),
-        creds.passphrase.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .map(str::trim)
-    // Very short values cannot be scrubbed without mangling ordinary words.
-    .filter(|s| s.chars().count() >= 4)
-    .collect();
-    let scrub = |text: &str| {
-        let mut text = text.to_string();
-        for secret in &secrets {
-            text = text.replace(secret, "[redacted]");
-        }
-        text
-    };
-    outcome.message = scrub(&outcome.message);
+/// The credential values to keep out of any text a provider sends back.
+struct Secrets(Vec<String>);
+
+impl Secrets {
+    fn of(creds: &Credentials) -> Self {
+        Self(
+            [
+                Some(creds.api_key.as_str()),
+                creds.api_secret.as_deref(),
+                creds.passphrase.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            // Very short values cannot be scrubbed without mangling ordinary words.
+            .filter(|s| s.chars().count() >= 4)
+            .map(str::to_string)
+            .collect(),
+        )
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        self.0.iter().fold(text.to_string(), |text, secret| {
+            text.replace(secret, "[redacted]")
+        })
+    }
+}
+
+/// Last line of defence: providers sometimes echo what they were sent. Scrubs, then cuts.
+fn redact(mut outcome: KeyTestOutcome, secrets: &Secrets) -> KeyTestOutcome {
+    outcome.message = secrets.scrub(&outcome.message);
     outcome.error = outcome
         .error
-        .map(|e| scrub(&e).chars().take(MAX_ERROR_CHARS).collect());
+        .map(|e| secrets.scrub(&e).chars().take(MAX_ERROR_CHARS).collect());
     outcome
 }
 
@@ -254,7 +268,7 @@ mod tests {
             "bad".into(),
             format!("key KEY-1234 secret SECRET-5678 {}", "x".repeat(500)),
         );
-        let outcome = redact(outcome, &c);
+        let outcome = redact(outcome, &Secrets::of(&c));
         let error = outcome.error.unwrap();
         assert!(!error.contains("KEY-1234") && !error.contains("SECRET-5678"));
         assert!(error.chars().count() <= MAX_ERROR_CHARS);
@@ -263,9 +277,32 @@ mod tests {
     #[test]
     fn detail_prefers_provider_messages_and_strips_control_characters() {
         let body = serde_json::json!({"code": -1022, "msg": "Signature\nnot valid."});
-        assert_eq!(detail(&body).unwrap(), "Signature not valid.");
+        let none = Secrets(Vec::new());
+        assert_eq!(detail(&body, &none).unwrap(), "Signature not valid.");
         let body = serde_json::json!({"error": {"message": "Incorrect API key"}});
-        assert_eq!(detail(&body).unwrap(), "Incorrect API key");
-        assert_eq!(detail(&serde_json::json!({"data": []})), None);
+        assert_eq!(detail(&body, &none).unwrap(), "Incorrect API key");
+        assert_eq!(detail(&serde_json::json!({"data": []}), &none), None);
+    }
+
+    /// A secret echoed across the cut-off point: cutting before scrubbing would leave its
+    /// first half in the message, which no longer matches the secret and so survives.
+    #[test]
+    fn a_secret_straddling_the_cut_is_scrubbed_before_cutting() {
+        let secret = "SECRET-abcdefghijklmnopqrstuvwxyz";
+        let c = creds("KEY-1234", Some(secret), None);
+        let lead = "x".repeat(MAX_DETAIL_CHARS - 10);
+        let body = serde_json::json!({"msg": format!("{lead}{secret} was refused")});
+        let reply = Reply {
+            status: StatusCode::BAD_REQUEST,
+            body: body.to_string().into_bytes(),
+        };
+        let outcome = redact(
+            judge(Provider::Luno, &reply, &Secrets::of(&c)),
+            &Secrets::of(&c),
+        );
+        let error = outcome.error.unwrap();
+        assert!(error.contains("[redacted]"), "{error}");
+        assert!(!error.contains(&secret[..8]), "a prefix leaked: {error}");
+        assert!(error.chars().count() <= MAX_ERROR_CHARS);
     }
 }

@@ -7,9 +7,9 @@ use axum::{Json, Router};
 use chrono::Duration;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use subtle::ConstantTimeEq;
 
 use crate::auth::jwt::Claims;
+use crate::auth::secret_eq::secrets_match;
 use crate::auth::{password, AdminUser, AuthUser};
 use crate::domain::admin_rules::{self, UserAction};
 use crate::domain::user::{Role, User, UserStatus};
@@ -79,6 +79,14 @@ async fn unlock(
     let given = body.password.unwrap_or_default();
     let given = given.trim();
     if given.is_empty() {
+        audit(
+            &state,
+            admin.id(),
+            "admin.unlock",
+            None,
+            json!({"outcome": "password_missing"}),
+        )
+        .await?;
         return Err(AppError::bad_request(
             "PASSWORD_REQUIRED",
             "Password is required",
@@ -96,7 +104,7 @@ async fn unlock(
         .await?;
         return Err(AppError::rate_limited(retry));
     }
-    if !bool::from(given.as_bytes().ct_eq(expected.expose().trim().as_bytes())) {
+    if !secrets_match(given, expected.expose().trim()) {
         state.auth.admin_unlock_limiter.record_failure(&limiter_key);
         audit(
             &state,
@@ -253,6 +261,28 @@ async fn load_target(state: &AppState, id: &str) -> AppResult<User> {
         .ok_or_else(|| AppError::not_found("USER_NOT_FOUND", "User not found"))
 }
 
+/// The self-protection and last-active-admin rules; a refusal is audited before it is returned.
+async fn check_rules(
+    state: &AppState,
+    admin: &AuthUser,
+    target: &User,
+    action: UserAction,
+) -> AppResult<()> {
+    let active_admins = state.store.users.count_active_admins().await?;
+    if let Err(refused) = admin_rules::check(&admin.user, target, action, active_admins) {
+        audit(
+            state,
+            admin.id(),
+            action.name(),
+            Some(("user", &target.id)),
+            json!({"outcome": "refused", "code": refused.code}),
+        )
+        .await?;
+        return Err(refused);
+    }
+    Ok(())
+}
+
 async fn user_action(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -261,13 +291,11 @@ async fn user_action(
 ) -> AppResult<Json<Value>> {
     let body: ActionBody = parse_optional_json(&body)?;
     let action = parse_action(&action, &body)?;
+    // Check and change under one lock, so two admins removing each other at once cannot
+    // both see the other one still counted as an active admin.
+    let _serialised = state.auth.admin_changes.lock().await;
     let target = load_target(&state, &id).await?;
-    admin_rules::check(
-        &admin.user,
-        &target,
-        action,
-        state.store.users.count_active_admins().await?,
-    )?;
+    check_rules(&state, &admin, &target, action).await?;
     let result = apply(&state, &admin, target, action).await?;
     // The audit log records that a reset happened, never the password itself.
     let mut logged = result.clone();
@@ -349,13 +377,9 @@ async fn delete_user(
     AdminUser(admin): AdminUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
+    let _serialised = state.auth.admin_changes.lock().await;
     let target = load_target(&state, &id).await?;
-    admin_rules::check(
-        &admin.user,
-        &target,
-        UserAction::Delete,
-        state.store.users.count_active_admins().await?,
-    )?;
+    check_rules(&state, &admin, &target, UserAction::Delete).await?;
     let removed = state.store.delete_user_cascade(&id).await?;
     audit(
         &state,

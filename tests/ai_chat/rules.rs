@@ -6,17 +6,17 @@ use serde_json::{json, Value};
 use wiremock::{MockServer, ResponseTemplate};
 
 use crate::common::Engine;
+use crate::on_both_engines;
 use crate::{ask, endpoint, history_of, pair, spawn, ENV_KEY};
 
-#[tokio::test]
-async fn assistant_and_system_messages_are_stored_without_an_ai_turn() {
+async fn assistant_and_system_messages_are_stored_without_an_ai_turn(engine: Engine) {
     let provider = MockServer::start().await;
     endpoint()
         .respond_with(ResponseTemplate::new(500))
         .expect(0)
         .mount(&provider)
         .await;
-    let app = spawn(&Engine::Sqlite, Some(&provider), Some(ENV_KEY)).await;
+    let app = spawn(&engine, Some(&provider), Some(ENV_KEY)).await;
     let token = app.token_for("store@example.com").await;
     for role in ["assistant", "system"] {
         let (status, body) = ask(&app, &token, json!({"content": "Welcome!", "role": role})).await;
@@ -36,15 +36,14 @@ async fn assistant_and_system_messages_are_stored_without_an_ai_turn() {
     );
 }
 
-#[tokio::test]
-async fn an_admin_phrase_is_answered_locally_and_never_reaches_the_provider() {
+async fn an_admin_phrase_is_answered_locally_and_never_reaches_the_provider(engine: Engine) {
     let provider = MockServer::start().await;
     endpoint()
         .respond_with(ResponseTemplate::new(500))
         .expect(0)
         .mount(&provider)
         .await;
-    let app = spawn(&Engine::Sqlite, Some(&provider), Some(ENV_KEY)).await;
+    let app = spawn(&engine, Some(&provider), Some(ENV_KEY)).await;
     let token = app.token_for("admin-ask@example.com").await;
     let (status, body) = ask(&app, &token, json!({"content": "Show me the admin panel"})).await;
     assert_eq!(status, 200);
@@ -57,9 +56,8 @@ async fn an_admin_phrase_is_answered_locally_and_never_reaches_the_provider() {
     );
 }
 
-#[tokio::test]
-async fn empty_and_oversized_content_and_unknown_conversations_are_refused() {
-    let app = spawn(&Engine::Sqlite, None, None).await;
+async fn empty_and_oversized_content_and_unknown_conversations_are_refused(engine: Engine) {
+    let app = spawn(&engine, None, None).await;
     let token = app.token_for("bad@example.com").await;
     for content in [" \n\t ".to_string(), "a".repeat(4001)] {
         let (status, body) = ask(&app, &token, json!({ "content": content })).await;
@@ -81,9 +79,8 @@ async fn empty_and_oversized_content_and_unknown_conversations_are_refused() {
     assert_eq!(resp.status(), 401);
 }
 
-#[tokio::test]
-async fn every_stored_message_is_announced_as_a_chat_message_event() {
-    let app = spawn(&Engine::Sqlite, None, None).await;
+async fn every_stored_message_is_announced_as_a_chat_message_event(engine: Engine) {
+    let app = spawn(&engine, None, None).await;
     let body = app.register("events@example.com").await;
     let token = body["access_token"].as_str().expect("token").to_string();
     let user_id = body["user"]["id"].as_str().expect("id").to_string();
@@ -106,3 +103,10 @@ async fn every_stored_message_is_announced_as_a_chat_message_event() {
     );
     assert_eq!(seen[1]["id"], reply["id"]);
 }
+
+on_both_engines!(
+    assistant_and_system_messages_are_stored_without_an_ai_turn,
+    an_admin_phrase_is_answered_locally_and_never_reaches_the_provider,
+    empty_and_oversized_content_and_unknown_conversations_are_refused,
+    every_stored_message_is_announced_as_a_chat_message_event,
+);

@@ -33,6 +33,17 @@ fn visible(user_id: &str) -> Document {
     doc! {"user_id": user_id, "stage": {"$nin": ["pending"]}}
 }
 
+/// `{a: .., b: ..}` as `{$and: [{a: ..}, {b: ..}]}`: the same match on MongoDB, but the test
+/// server (nx-27017) ignores a date range in an aggregation `$match` unless it sits inside
+/// `$and` (tests/README.md), which made today's P&L count every earlier trade.
+fn each_condition_apart(filter: Document) -> Document {
+    let parts: Vec<Bson> = filter
+        .into_iter()
+        .map(|(key, value)| Bson::Document(doc! { key: value }))
+        .collect();
+    doc! {"$and": parts}
+}
+
 fn number(row: &Document, key: &str) -> f64 {
     match row.get(key) {
         Some(Bson::Double(v)) => *v,
@@ -82,7 +93,10 @@ impl MongoTrades {
     }
 
     async fn one_group(&self, filter: Document, group: Document) -> StoreResult<Document> {
-        let pipeline = vec![doc! {"$match": filter}, doc! {"$group": group}];
+        let pipeline = vec![
+            doc! {"$match": each_condition_apart(filter)},
+            doc! {"$group": group},
+        ];
         let mut cursor = self.trades.aggregate(pipeline).await.map_err(map_err)?;
         Ok(cursor
             .try_next()
@@ -249,7 +263,7 @@ impl TradeRepo for MongoTrades {
         let mut filter = visible(user_id);
         filter.insert("timestamp", doc! {"$gte": to_bson(since)});
         let pipeline = vec![
-            doc! {"$match": filter},
+            doc! {"$match": each_condition_apart(filter)},
             doc! {"$group": {"_id": "$day", "profit": {"$sum": "$profit_loss"}, "n": {"$sum": 1}, "fees": {"$sum": "$fees"}}},
             doc! {"$sort": {"_id": 1}},
         ];

@@ -15,7 +15,7 @@ pub fn ops() -> Vec<Op> {
             .ok::<AdminStatus>(),
         post("/api/admin/unlock", TAG, "Unlock the admin panel with ADMIN_PASSWORD")
             .admin()
-            .describe("400 blank password, 403 wrong password, 503 not configured; rate limited.")
+            .describe("400 `PASSWORD_REQUIRED` blank or missing password, 403 wrong password, 503 not configured; rate limited. Every attempt, refused ones included, is audited with its `outcome`.")
             .body::<UnlockRequest>()
             .ok::<Unlocked>()
             .errors(&[400, 403, 503]),
@@ -30,12 +30,12 @@ pub fn ops() -> Vec<Op> {
             .ok::<AdminUserList>(),
         delete("/api/admin/users/{id}", TAG, "Delete a user and everything they own")
             .admin()
-            .describe("Cascade: bots, trades, keys, chat, alerts. Deleting yourself or the last admin is refused.")
+            .describe("Cascade over every collection: bots, orders, trades, ledger, keys, chat messages and conversations, alerts, settings, refresh tokens; only the audit log keeps naming the user. Deleting yourself (400 `SELF_ACTION_REFUSED`) or the last active admin (400 `LAST_ADMIN`) is refused and audited.")
             .ok::<UserDeleted>()
             .errors(&[400]),
         post("/api/admin/users/{id}/{action}", TAG, "approve | block | unblock | logout | reset-password | role")
             .admin()
-            .describe("`role` takes `{role}`. Block pauses the user's bots; block, role, reset-password and logout bump `token_version` so old tokens die at once. Self-harm is refused (400). An unknown action is 404.")
+            .describe("`role` takes `{role}`. Block pauses the user's bots; block, role, reset-password and logout bump `token_version` so old tokens die at once. Self-harm (400 `SELF_ACTION_REFUSED`) and blocking or demoting the last active admin (400 `LAST_ADMIN`; blocked or pending admins do not count) are refused and audited. An unknown action is 404.")
             .optional_body::<UserActionBody>()
             .ok::<UserActionResult>()
             .errors(&[400]),

@@ -11,7 +11,8 @@ pub enum ChatRole {
 
 #[derive(ToSchema)]
 pub struct ChatRequest {
-    /// 1 ..= 4000 characters.
+    /// Trimmed, then 1 ..= 4000 characters; longer is a 422 (never truncated).
+    #[schema(min_length = 1, max_length = 4000)]
     pub content: String,
     pub conversation_id: Option<String>,
     /// `assistant` / `system` messages are only stored (no AI turn).
@@ -51,12 +52,15 @@ pub struct ChatHistory {
     /// Oldest first.
     pub messages: Vec<ChatMessage>,
     pub count: u32,
+    /// The look-back actually used (after clamping to 1..=365).
     pub days: u32,
+    /// The limit actually used (after clamping to 1..=500).
     pub limit: u32,
 }
 
 #[derive(ToSchema)]
 pub struct NewConversation {
+    /// Blank or missing: "New conversation"; longer than 200 characters: cut to 200.
     pub title: Option<String>,
 }
 
@@ -79,6 +83,8 @@ pub struct ConversationList {
 
 #[derive(ToSchema)]
 pub struct NewMessage {
+    /// Trimmed, then 1 ..= 4000 characters; longer is a 422 (never truncated).
+    #[schema(min_length = 1, max_length = 4000)]
     pub content: String,
     pub role: Option<ChatRole>,
 }
