@@ -197,6 +197,16 @@ pub(super) fn visible(user_id: &str) -> Document {
     doc! {"user_id": user_id, "stage": {"$nin": ["pending"]}}
 }
 
+/// Trades a rebuild puts in the rollup: complete (`done`, or no stage: older documents) and
+/// placeable on a user's day.
+fn settled() -> Document {
+    doc! {
+        "stage": {"$nin": ["pending", "booked"]},
+        "user_id": {"$exists": true},
+        "day": {"$exists": true},
+    }
+}
+
 #[derive(Clone)]
 pub(super) struct TradeDays {
     days: Collection<Document>,
@@ -388,30 +398,76 @@ impl TradeDays {
         Ok(r.deleted_count)
     }
 
-    /// Builds the rollup from the trades once per database (the first boot of a version that
-    /// has it; `schema_migrations` `_id: "trade_days"` records that it ran). Counts trades
-    /// whose stage is `done` or absent; `booked` ones are rolled up by `repair`, which the
-    /// server runs right after. Run it with no older server instance writing fills (they
-    /// would not roll up); a crash part-way simply rebuilds on the next boot.
+    /// Whether the rollup holds as many trades as the stored trades say it should: at least
+    /// every trade that is `done` (or has no stage), at most those plus every trade still in
+    /// flight (a `booked` fill, or a `pending` fill or import chunk, may or may not be rolled
+    /// up yet). The four counts are taken in this order so that fills completing meanwhile on
+    /// another instance cannot make a sound rollup look wrong: a trade moves only forward
+    /// (pending, booked, rollup, done), so one done before the rollup is read is in it, and
+    /// one in the rollup is in flight or done when those are counted afterwards. O(days) for
+    /// the rollup plus two index counts over the trades, once per boot.
+    async fn counts_agree(&self) -> StoreResult<bool> {
+        let settled = settled();
+        let in_flight = doc! {"stage": {"$in": ["pending", "booked"]}};
+        let done_before = self
+            .trades
+            .count_documents(settled.clone())
+            .await
+            .map_err(map_err)?;
+        let pipeline = vec![doc! {"$group": {"_id": Bson::Null, "n": {"$sum": "$trades"}}}];
+        let mut cursor = self.days.aggregate(pipeline).await.map_err(map_err)?;
+        let rolled = cursor
+            .try_next()
+            .await
+            .map_err(map_err)?
+            .map(|row| count(&row, "n"))
+            .unwrap_or(0);
+        let flying = self
+            .trades
+            .count_documents(in_flight)
+            .await
+            .map_err(map_err)?;
+        let done_after = self
+            .trades
+            .count_documents(settled)
+            .await
+            .map_err(map_err)?;
+        Ok(done_before <= rolled && rolled <= done_after + flying)
+    }
+
+    /// Builds the rollup from the trades when it was never built (the first boot of a version
+    /// that has it; `schema_migrations` `_id: "trade_days"` records that it ran) or when it
+    /// no longer holds the trades it should (`counts_agree`: a dropped or partly deleted
+    /// collection, a rebuild a crash cut short, double-counted days). Counts trades whose stage
+    /// is `done` or absent; `booked` fills and complete `pending` import chunks are rolled up
+    /// by `repair`, which the server runs right after. A rollup whose counts are right but whose
+    /// sums were edited is not detected here: deleting the mark and restarting rebuilds it.
+    /// Run it with no other server instance writing fills (their fills in flight while the
+    /// collection is rebuilt would be lost from it until the next rebuild).
     pub(super) async fn backfill(db: &Database) -> StoreResult<()> {
         let marks = db.collection::<Document>("schema_migrations");
+        let this = Self::new(db);
         let built = marks
             .find_one(doc! {"_id": "trade_days"})
             .await
             .map_err(map_err)?;
         if built.is_some() {
-            return Ok(());
+            if this.counts_agree().await? {
+                return Ok(());
+            }
+            tracing::warn!("trade_days rollup disagrees with the trades; rebuilding it");
+            // Unmarked until the rebuild completes, so a crash part-way rebuilds again.
+            marks
+                .delete_one(doc! {"_id": "trade_days"})
+                .await
+                .map_err(map_err)?;
         }
-        let this = Self::new(db);
         this.days.delete_many(doc! {}).await.map_err(map_err)?;
         let key = doc! {"$concat": ["$user_id", ":", "$day"]};
         let mut group = trades_group(Bson::Document(key));
         group.insert("user_id", doc! {"$first": "$user_id"});
         group.insert("day", doc! {"$first": "$day"});
-        let pipeline = vec![
-            doc! {"$match": {"stage": {"$nin": ["pending", "booked"]}}},
-            doc! {"$group": group},
-        ];
+        let pipeline = vec![doc! {"$match": settled()}, doc! {"$group": group}];
         let mut cursor = this.trades.aggregate(pipeline).await.map_err(map_err)?;
         let mut chunk = Vec::with_capacity(BACKFILL_CHUNK);
         while let Some(row) = cursor.try_next().await.map_err(map_err)? {

@@ -70,6 +70,14 @@ impl MongoTrades {
     pub(super) async fn complete(&self, trade: &Trade, order: &OrderRecord) -> StoreResult<Bot> {
         let bot = self.book_on_bot(trade).await?;
         self.set_stage(&trade.id, "booked").await?;
+        // The rollup step sits after `booked` and before `done` on purpose. Not earlier: until
+        // the bot holds the trade, `book_on_bot` may still void it (bot gone), and a voided
+        // trade must never have been counted. Not later than `done`: `repair` re-runs only
+        // trades that are not `done`, so a process dying anywhere between `booked` and this
+        // step leaves a trade the boot repair (and `settle_trades` before every portfolio
+        // read) completes; dying after it, the re-run finds the trade id in the day's
+        // `applied` list and adds nothing. A retried `record_fill` of the same trade fails on
+        // the write-ahead insert (duplicate id) and so never counts it twice either.
         self.days.apply(&trade.id, &DayDelta::of(trade)).await?;
         match self.ledger.append(fill_ledger_entry(trade)).await {
             Ok(_) | Err(StoreError::Duplicate(_)) => {}
