@@ -26,6 +26,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, Bson, Document};
+use mongodb::options::InsertManyOptions;
 use mongodb::{Collection, Database};
 
 use super::map_err;
@@ -398,6 +399,22 @@ impl TradeDays {
         Ok(r.deleted_count)
     }
 
+    /// Inserts rebuilt days; true when some day already existed (written meanwhile by a fill
+    /// on another instance), which must not fail the boot.
+    async fn insert_rebuilt(&self, days: Vec<Document>) -> StoreResult<bool> {
+        let inserted = self
+            .days
+            .insert_many(days)
+            .with_options(InsertManyOptions::builder().ordered(false).build())
+            .await
+            .map_err(map_err);
+        match inserted {
+            Ok(_) => Ok(false),
+            Err(StoreError::Duplicate(_)) => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Whether the rollup holds as many trades as the stored trades say it should: at least
     /// every trade that is `done` (or has no stage), at most those plus every trade still in
     /// flight (a `booked` fill, or a `pending` fill or import chunk, may or may not be rolled
@@ -470,6 +487,7 @@ impl TradeDays {
         let pipeline = vec![doc! {"$match": settled()}, doc! {"$group": group}];
         let mut cursor = this.trades.aggregate(pipeline).await.map_err(map_err)?;
         let mut chunk = Vec::with_capacity(BACKFILL_CHUNK);
+        let mut collided = false;
         while let Some(row) = cursor.try_next().await.map_err(map_err)? {
             let (Ok(id), Ok(user_id), Ok(day)) = (
                 row.get_str("_id"),
@@ -489,14 +507,17 @@ impl TradeDays {
                 "applied": Vec::<String>::new(),
             });
             if chunk.len() == BACKFILL_CHUNK {
-                this.days
-                    .insert_many(std::mem::take(&mut chunk))
-                    .await
-                    .map_err(map_err)?;
+                collided |= this.insert_rebuilt(std::mem::take(&mut chunk)).await?;
             }
         }
         if !chunk.is_empty() {
-            this.days.insert_many(chunk).await.map_err(map_err)?;
+            collided |= this.insert_rebuilt(chunk).await?;
+        }
+        if collided {
+            // A fill on another instance created a day while we rebuilt it: that day holds
+            // only that fill. Left unmarked, so the next start rebuilds again.
+            tracing::warn!("trade_days rebuilt while fills were written elsewhere; rebuilding again at the next start");
+            return Ok(());
         }
         marks
             .update_one(doc! {"_id": "trade_days"}, doc! {"$set": {"built": "yes"}})
