@@ -1,7 +1,7 @@
 //! The per-(user, UTC day) trade rollup (`trade_days`) behind `/api/portfolio/summary` and
-//! `/api/profits`: after fills, imports, interrupted fills and imports that `repair` finishes
-//! (MongoDB), and user deletion, it equals a full recomputation from the stored trades.
-
+//! `/api/profits`: after fills, a retried fill, imports, interrupted fills and imports that
+//! `repair` finishes (MongoDB), a rollup dropped or miscounted and rebuilt at boot (MongoDB),
+//! and user deletion, what the user reads equals a full scan of the stored trades.
 mod common;
 mod trading_support;
 
