@@ -2,6 +2,7 @@
 //! `/api/profits`: after fills, a retried fill, imports, interrupted fills and imports that
 //! `repair` finishes (MongoDB), a rollup dropped or miscounted and rebuilt at boot (MongoDB),
 //! and user deletion, what the user reads equals a full scan of the stored trades.
+
 mod common;
 mod trading_support;
 
