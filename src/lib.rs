@@ -33,12 +33,27 @@ pub fn build_app(state: AppState) -> Router {
     build_router(state)
 }
 
-/// Connects the configured store (with retries) and builds the shared state.
+/// Connects the configured store (with retries), finishes fills a crash interrupted, and
+/// builds the shared state.
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let store = store::connect(&config)
         .await
         .map_err(|e| anyhow::anyhow!("{} store failed to open: {e}", config.storage_engine()))?;
+    finish_interrupted_fills(&store).await;
     Ok(AppState::new(config, store))
+}
+
+/// MongoDB books a fill in idempotent steps (`store/mongo/trades_write.rs`); this completes
+/// any a crash left half-done, for every user, before the first request (trade reads repeat it
+/// per user). A failure is logged, not fatal: the reads retry it. No-op on SQLite.
+async fn finish_interrupted_fills(store: &store::Store) {
+    match store.trades.repair(None).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(completed = n, "interrupted fills completed at boot"),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not complete interrupted fills at boot; trade reads will retry")
+        }
+    }
 }
 
 /// Serves `app` on `listener` until `shutdown` fires, then drains in-flight requests.

@@ -4,7 +4,8 @@
 //! the first `/api/trades` page). Prints p50/p99 per query.
 //!
 //! Run: `cargo bench --bench portfolio` or `cargo bench --bench portfolio -- 1000 100000`
-//! (sizes as arguments; `--iterations N` per query). Not part of `cargo test`.
+//! (sizes as arguments; `--iterations N` per query; `--mongodb-only` skips SQLite). Not part
+//! of `cargo test`.
 
 use std::time::{Duration, Instant};
 
@@ -24,15 +25,20 @@ const SEED_BATCH: usize = 50_000;
 struct Args {
     sizes: Vec<usize>,
     iterations: usize,
+    /// Skip the SQLite runs (MongoDB figures only).
+    mongodb_only: bool,
 }
 
 fn args() -> Args {
     let mut sizes = Vec::new();
     let mut iterations = 100;
+    let mut mongodb_only = false;
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         if arg == "--iterations" {
             iterations = it.next().and_then(|n| n.parse().ok()).unwrap_or(iterations);
+        } else if arg == "--mongodb-only" {
+            mongodb_only = true;
         } else if let Ok(n) = arg.replace('_', "").parse::<usize>() {
             sizes.push(n);
         } // `--bench` and other harness flags are ignored
@@ -40,7 +46,11 @@ fn args() -> Args {
     if sizes.is_empty() {
         sizes = vec![1_000, 100_000, 1_000_000];
     }
-    Args { sizes, iterations }
+    Args {
+        sizes,
+        iterations,
+        mongodb_only,
+    }
 }
 
 fn trade(user_id: &str, i: usize, n: usize, now: DateTime<Utc>) -> Trade {
@@ -166,7 +176,7 @@ async fn run(engine: &str, store: Store, n: usize, iterations: usize) {
 async fn main() {
     let args = args();
     let timeout = Duration::from_secs(30);
-    for &n in &args.sizes {
+    for &n in args.sizes.iter().filter(|_| !args.mongodb_only) {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = amarktai::store::sqlite::open(dir.path(), timeout, true)
             .await

@@ -13,6 +13,7 @@ mod orders;
 mod platform;
 mod settings;
 mod tokens;
+mod trade_days;
 mod trade_stats;
 mod trades;
 mod trades_write;
@@ -48,6 +49,9 @@ struct IndexSpec {
     unique: bool,
     #[serde(default)]
     expire_after_seconds: Option<u64>,
+    /// Only documents that have the field are indexed (fields few documents carry).
+    #[serde(default)]
+    sparse: bool,
 }
 
 /// Connects to `url` (one attempt) and applies indexes.
@@ -137,6 +141,7 @@ impl StoreAdmin for MongoAdmin {
                 .name(spec.name.clone())
                 .unique(spec.unique.then_some(true))
                 .expire_after(spec.expire_after_seconds.map(Duration::from_secs))
+                .sparse(spec.sparse.then_some(true))
                 .build();
             let model = IndexModel::builder().keys(keys).options(options).build();
             self.db
@@ -145,6 +150,7 @@ impl StoreAdmin for MongoAdmin {
                 .await
                 .map_err(map_err)?;
         }
+        trade_days::TradeDays::backfill(&self.db).await?;
         self.db
             .collection::<Document>("schema_migrations")
             .update_one(

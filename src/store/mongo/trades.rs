@@ -10,6 +10,7 @@ use mongodb::{Collection, Database};
 use super::json_doc::{from_document, to_document};
 use super::ledger::MongoLedger;
 use super::orders::MongoOrders;
+use super::trade_days::TradeDays;
 use super::{from_bson, map_err, to_bson, users::count_field};
 use crate::domain::bot::Bot;
 use crate::domain::gates::LimitCounts;
@@ -26,6 +27,8 @@ pub(super) struct MongoTrades {
     pub(super) bots: Collection<Document>,
     pub(super) ledger: MongoLedger,
     pub(super) orders: MongoOrders,
+    /// The per-day rollup the fill write path keeps (`trade_days.rs`).
+    pub(super) days: TradeDays,
 }
 
 /// Trades whose bot update is done (pending ones are finished by `repair`).
@@ -64,6 +67,7 @@ impl MongoTrades {
             bots: db.collection("bots"),
             ledger,
             orders,
+            days: TradeDays::new(db),
         }
     }
 
@@ -74,7 +78,7 @@ impl MongoTrades {
     }
 
     pub(super) fn decode(mut d: Document) -> StoreResult<Trade> {
-        for extra in ["day", "stage", "order_json"] {
+        for extra in ["day", "stage", "order_json", "import_batch", "import_size"] {
             d.remove(extra);
         }
         from_document(d, DATES)
@@ -318,12 +322,15 @@ impl TradeRepo for MongoTrades {
         Ok(points)
     }
 
+    /// The trades, then their rollup (a failure in between leaves totals a repeated delete
+    /// clears, never trades missing from the totals).
     async fn delete_for_user(&self, user_id: &str) -> StoreResult<u64> {
         let r = self
             .trades
             .delete_many(doc! {"user_id": user_id})
             .await
             .map_err(map_err)?;
+        self.days.delete_for_user(user_id).await?;
         Ok(r.deleted_count)
     }
 }

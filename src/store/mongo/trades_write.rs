@@ -1,9 +1,9 @@
 //! MongoDB: booking a paper fill without multi-document transactions, crash-safe.
 //!
-//! A fill touches four documents: trade, bot, ledger entry, order. The trade document is the
-//! write-ahead record: it is inserted first with `stage: "pending"` and carries everything
-//! needed to finish the fill (the final order as JSON; the ledger entry is derived from the
-//! trade). Then, each step idempotent:
+//! A fill touches five documents: trade, bot, day rollup, ledger entry, order. The trade
+//! document is the write-ahead record: it is inserted first with `stage: "pending"` and
+//! carries everything needed to finish the fill (the final order as JSON; the ledger entry and
+//! the rollup increment are derived from the trade). Then, each step idempotent:
 //!
 //! 1. **bot**: read the bot, then the trade. If the trade is no longer `pending`, or the bot's
 //!    `last_trade_id` is this trade, it is already booked. Otherwise, if the bot's
@@ -15,18 +15,24 @@
 //!    `booked`, and the trade is read after the bot; so "trade pending and not the bot's last"
 //!    proves the trade is not in the bot, and no trade is ever booked twice.
 //! 2. **trade** `stage: "booked"` (trade reads show only booked trades).
-//! 3. **ledger** entry appended (a duplicate `ref_id` means it is already there).
-//! 4. **order** finished (no-op if it already is).
-//! 5. **trade** `stage: "done"`.
+//! 3. **day rollup** (`trade_days.rs`): one atomic increment marked with the trade id, which
+//!    a re-run cannot apply twice.
+//! 4. **ledger** entry appended (a duplicate `ref_id` means it is already there).
+//! 5. **order** finished (no-op if it already is).
+//! 6. **trade** `stage: "done"`.
 //!
 //! A crash anywhere leaves a trade that is not `done`; `repair` re-runs the steps for such
-//! trades at boot and before trade reads. So no trade stays without its bot update, and no
-//! bot update exists without its trade (the trade document is written first).
+//! trades once at boot (`lib.rs`) and before trade reads. So no trade stays without its bot
+//! update or its rollup, and no bot update exists without its trade (the trade document is
+//! written first). Bulk imports (`trade_stats.rs`) store `pending` chunks with an
+//! `import_batch` id; `repair` rolls up a complete chunk (marked with the batch id) and marks
+//! it `done`.
 
 use mongodb::bson::{doc, Document};
 
 use super::bots::MongoBots;
 use super::map_err;
+use super::trade_days::DayDelta;
 use super::trades::MongoTrades;
 use crate::domain::bot::Bot;
 use crate::domain::order_record::OrderRecord;
@@ -37,6 +43,8 @@ use crate::store::trades::FillWrite;
 use crate::store::{StoreError, StoreResult};
 
 const BOOK_ATTEMPTS: usize = 100;
+/// Unfinished trades one `repair` call looks at.
+const REPAIR_BATCH: i64 = 500;
 
 impl MongoTrades {
     pub(super) async fn record(&self, write: &FillWrite) -> StoreResult<Bot> {
@@ -58,10 +66,19 @@ impl MongoTrades {
         self.complete(trade, &write.order).await
     }
 
-    /// Steps 1-5 for a trade already stored; returns the bot as it is afterwards.
+    /// Steps 1-6 for a trade already stored; returns the bot as it is afterwards.
     pub(super) async fn complete(&self, trade: &Trade, order: &OrderRecord) -> StoreResult<Bot> {
         let bot = self.book_on_bot(trade).await?;
         self.set_stage(&trade.id, "booked").await?;
+        // The rollup step sits after `booked` and before `done` on purpose. Not earlier: until
+        // the bot holds the trade, `book_on_bot` may still void it (bot gone), and a voided
+        // trade must never have been counted. Not later than `done`: `repair` re-runs only
+        // trades that are not `done`, so a process dying anywhere between `booked` and this
+        // step leaves a trade the boot repair (and `settle_trades` before every portfolio
+        // read) completes; dying after it, the re-run finds the trade id in the day's
+        // `applied` list and adds nothing. A retried `record_fill` of the same trade fails on
+        // the write-ahead insert (duplicate id) and so never counts it twice either.
+        self.days.apply(&trade.id, &DayDelta::of(trade)).await?;
         match self.ledger.append(fill_ledger_entry(trade)).await {
             Ok(_) | Err(StoreError::Duplicate(_)) => {}
             Err(e) => return Err(e),
@@ -147,10 +164,17 @@ impl MongoTrades {
         ))
     }
 
-    /// Finishes every fill that is not `done` (oldest first), for one user or all.
+    /// Finishes every fill and complete import chunk that is not `done` (fills oldest first,
+    /// at most `REPAIR_BATCH` a call), for one user or all.
     pub(super) async fn repair_pending(&self, user_id: Option<&str>) -> StoreResult<u64> {
         use futures_util::TryStreamExt;
-        let mut filter = doc! {"stage": {"$ne": "done"}};
+        // `$in`, not `$ne: "done"`: trades without a stage (older documents) are complete, and
+        // this shape stays on the `(stage, timestamp)` index. Import chunks are apart so that
+        // an abandoned one can never crowd fills out of the batch.
+        let mut filter = doc! {
+            "stage": {"$in": ["pending", "booked"]},
+            "import_batch": {"$exists": false},
+        };
         if let Some(user) = user_id {
             filter.insert("user_id", user);
         }
@@ -158,7 +182,7 @@ impl MongoTrades {
             .trades
             .find(filter)
             .sort(doc! {"timestamp": 1, "_id": 1})
-            .limit(500)
+            .limit(REPAIR_BATCH)
             .await
             .map_err(map_err)?;
         let docs: Vec<Document> = cursor.try_collect().await.map_err(map_err)?;
@@ -170,6 +194,8 @@ impl MongoTrades {
                 .and_then(|j| serde_json::from_str(j).ok());
             let trade = Self::decode(d)?;
             let Some(order) = order else {
+                // Not written by `record` (no order to finish): count it and close it.
+                self.days.apply(&trade.id, &DayDelta::of(&trade)).await?;
                 self.set_stage(&trade.id, "done").await?;
                 continue;
             };
@@ -178,6 +204,48 @@ impl MongoTrades {
                 Err(StoreError::Other(cause)) if cause.contains("not found") => {}
                 Err(e) => return Err(e),
             }
+        }
+        Ok(repaired + self.repair_imports(user_id).await?)
+    }
+
+    /// Finishes import chunks left `pending` whose every trade is stored (a chunk still being
+    /// inserted, or whose insert died, is left alone: invisible and out of the totals).
+    async fn repair_imports(&self, user_id: Option<&str>) -> StoreResult<u64> {
+        use futures_util::TryStreamExt;
+        let mut filter = doc! {"stage": "pending", "import_batch": {"$exists": true}};
+        if let Some(user) = user_id {
+            filter.insert("user_id", user);
+        }
+        let batches = self
+            .trades
+            .distinct("import_batch", filter)
+            .await
+            .map_err(map_err)?;
+        let mut repaired = 0;
+        for batch in batches.iter().filter_map(|b| b.as_str()) {
+            let cursor = self
+                .trades
+                .find(doc! {"import_batch": batch})
+                .await
+                .map_err(map_err)?;
+            let docs: Vec<Document> = cursor.try_collect().await.map_err(map_err)?;
+            let size = docs
+                .first()
+                .and_then(|d| {
+                    d.get_i64("import_size")
+                        .ok()
+                        .or_else(|| d.get_i32("import_size").ok().map(i64::from))
+                })
+                .unwrap_or(i64::MAX);
+            if (docs.len() as i64) < size {
+                continue;
+            }
+            let trades = docs
+                .into_iter()
+                .map(Self::decode)
+                .collect::<StoreResult<Vec<Trade>>>()?;
+            self.days.finish_import(batch, &trades).await?;
+            repaired += trades.len() as u64;
         }
         Ok(repaired)
     }
