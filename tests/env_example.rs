@@ -105,3 +105,44 @@ fn every_variable_the_code_reads_is_documented_in_env_example() {
         "undocumented in .env.example: {missing:?}"
     );
 }
+
+/// README's configuration table names every variable `.env.example` documents, literally or
+/// through a grouped row such as `RATE_LIMIT_*`.
+#[test]
+fn every_documented_variable_has_a_row_in_the_readme_configuration_table() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let example = std::fs::read_to_string(root.join(".env.example")).expect(".env.example exists");
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md exists");
+    let section = readme
+        .split("\n## Configuration\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("README has a `## Configuration` section");
+    let rows: Vec<&str> = section.lines().filter(|l| l.starts_with("| `")).collect();
+    let groups: Vec<&str> = rows
+        .iter()
+        // Only the code spans (odd pieces between backticks), never an empty prefix.
+        .flat_map(|row| row.split('`').skip(1).step_by(2))
+        .filter_map(|code| code.strip_suffix('*'))
+        .filter(|prefix| prefix.len() > 2)
+        .collect();
+    let names: Vec<&str> = example
+        .lines()
+        .map(|l| l.trim_start_matches('#').trim())
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim()))
+        .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+        .collect();
+    assert!(names.len() > 40, "too few names parsed: {names:?}");
+    let missing: Vec<&&str> = names
+        .iter()
+        .filter(|name| {
+            let quoted = format!("`{name}`");
+            !rows.iter().any(|row| row.contains(&quoted))
+                && !groups.iter().any(|prefix| name.starts_with(prefix))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "no README configuration row for {missing:?}"
+    );
+}
