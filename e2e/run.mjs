@@ -102,6 +102,9 @@ async function main() {
   await step('a status change made elsewhere arrives live without reload', async () => {
     expect(wsAvailable, '/api/ws answers on this server');
     await page.waitForSelector('#conn[data-state=live]', { timeout: 15000 });
+    // Over the WebSocket itself (the CSP's connect-src 'self' must allow it), not the SSE fallback.
+    const conn = await page.textContent('#conn');
+    expect(conn.includes('WebSocket'), `connected via WebSocket: ${conn}`);
     await page.evaluate(() => { window.__noReload = true; });
     const token = await page.evaluate(() => localStorage.getItem('amarktai.token'));
     const id = await page.getAttribute('tr[data-bot-name="E2E Bot"]', 'data-bot-id');
