@@ -102,6 +102,9 @@ async function main() {
   await step('a status change made elsewhere arrives live without reload', async () => {
     expect(wsAvailable, '/api/ws answers on this server');
     await page.waitForSelector('#conn[data-state=live]', { timeout: 15000 });
+    // Over the WebSocket itself (the CSP's connect-src 'self' must allow it), not the SSE fallback.
+    const conn = await page.textContent('#conn');
+    expect(conn.includes('WebSocket'), `connected via WebSocket: ${conn}`);
     await page.evaluate(() => { window.__noReload = true; });
     const token = await page.evaluate(() => localStorage.getItem('amarktai.token'));
     const id = await page.getAttribute('tr[data-bot-name="E2E Bot"]', 'data-bot-id');
@@ -261,6 +264,32 @@ async function main() {
   });
 
   await mockedSteps({ browser, server, user: USER, newPage });
+
+  // No public route says whether an invite is required, so the form learns it from the 403.
+  await step('register on a server with INVITE_CODE: the 403 reveals the invite field, the code signs in', async () => {
+    const invited = await startServer({ INVITE_CODE: 'e2e-invite-42' });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const p = await newPage(context);
+      await p.goto(invited.base + '/');
+      await p.click('#tab-register');
+      expect(await p.isHidden('#reg-invite'), 'invite field hidden until the server asks');
+      await p.fill('#reg-name', 'Ivy');
+      await p.fill('#reg-email', `ivy${Date.now()}@example.com`);
+      await p.fill('#reg-password', 'Passw0rdIvy');
+      await p.click('#register-form button[type=submit]');
+      await p.waitForSelector('#reg-invite:visible');
+      const said = await p.textContent('#auth-message');
+      expect(/invite code/i.test(said), `403 message shown: ${said}`);
+      await p.fill('#reg-invite', 'e2e-invite-42');
+      await p.click('#register-form button[type=submit]');
+      await p.waitForSelector('#app-view:not([hidden])');
+      await shot(p, '16-register-invite');
+    } finally {
+      await context.close().catch(() => {});
+      await invited.stop().catch(() => {});
+    }
+  });
 
   await step('no CSP violations or script errors on any screen', async () => {
     expect(problems.length === 0, problems.join('\n'));

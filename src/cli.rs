@@ -220,6 +220,10 @@ pub async fn doctor() -> ExitCode {
         "port",
         match TcpListener::bind(&addr).await {
             Ok(_) => Ok(format!("{addr} is free")),
+            // On a live host the running service holds the port: say so rather than alarm.
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(format!(
+                "{addr} is in use (is the amarktai service already running? then this is expected)"
+            )),
             Err(e) => Err(format!("{addr} cannot be bound: {e}")),
         },
     );

@@ -81,7 +81,12 @@ fn doctor_fails_with_a_clear_line_for_each_broken_precondition() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{text}");
     assert!(text.contains("[FAIL] migrations"), "{text}");
-    assert!(text.contains("[FAIL] port"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "[FAIL] port: 127.0.0.1:{port} is in use (is the amarktai service already running?"
+        )),
+        "{text}"
+    );
 
     // An unreachable database.
     let out = amarktai(dir.path())
@@ -99,6 +104,36 @@ fn doctor_fails_with_a_clear_line_for_each_broken_precondition() {
         text.contains("[FAIL] database: mongodb not reachable"),
         "{text}"
     );
+}
+
+#[test]
+fn doctor_fails_the_secrets_check_for_a_placeholder_jwt_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port().to_string();
+    // Long enough to be accepted in development, but copied from an example.
+    let placeholder = "change-me-to-a-long-random-value-0123456789";
+    let migrate = amarktai(dir.path())
+        .arg("migrate")
+        .env("JWT_SECRET", placeholder)
+        .output()
+        .unwrap();
+    assert!(migrate.status.success());
+    let out = amarktai(dir.path())
+        .arg("doctor")
+        .env("PORT", &port)
+        .env("JWT_SECRET", placeholder)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("[ok]   config"), "{text}");
+    assert!(
+        text.contains("[FAIL] secrets: JWT secret is a placeholder"),
+        "{text}"
+    );
+    // The secret is the only problem: every other check passes.
+    assert!(text.contains("[ok]   test start"), "{text}");
+    assert!(text.contains("1 check(s) failed"), "{text}");
 }
 
 #[test]
@@ -178,5 +213,52 @@ fn a_bad_setting_stops_the_server_at_boot_with_one_line() {
     assert_eq!(
         err.trim(),
         "configuration error: PORT must be a number (got \"not-a-port\")"
+    );
+}
+
+/// `scripts/doctor.sh` on a deployed host: it runs the installed binary with the service's
+/// environment file (here a temp file, the test binary and the current user stand in for
+/// `/etc/amarktai/amarktai.env`, `/usr/local/bin/amarktai` and the `amarktai` user).
+#[test]
+fn doctor_script_uses_the_service_environment_file_on_a_deployed_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("service-data");
+    let env_file = dir.path().join("amarktai.env");
+    std::fs::write(
+        &env_file,
+        format!(
+            "# comments are skipped\nDATA_DIR={}\nHOST=127.0.0.1\nPORT={}\nJWT_SECRET={}\n",
+            data_dir.display(),
+            free_port(),
+            "change-me-placeholder-from-the-env-file-0123456789",
+        ),
+    )
+    .unwrap();
+    let me = Command::new("id").arg("-un").output().unwrap();
+    let me = String::from_utf8_lossy(&me.stdout).trim().to_string();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/doctor.sh");
+    let out = Command::new("bash")
+        .arg(script)
+        .env_remove("MONGODB_URL")
+        .env_remove("JWT_SECRET")
+        .env_remove("DATA_DIR")
+        .env("AMARKTAI_ENV_FILE", &env_file)
+        .env("AMARKTAI_BIN", env!("CARGO_BIN_EXE_amarktai"))
+        .env("AMARKTAI_USER", &me)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    // The settings came from the env file: its data dir and its (placeholder) secret.
+    assert!(
+        text.contains(&format!(
+            "[ok]   data dir: {} is writable",
+            data_dir.display()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("[FAIL] secrets: JWT secret is a placeholder"),
+        "{text}"
     );
 }

@@ -13,10 +13,12 @@ use sha2::{Digest, Sha256};
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// Scripts and styles only from our own origin, realtime over ws/wss to ourselves, no framing.
+/// Scripts and styles only from our own origin, no framing. `connect-src 'self'` also covers the
+/// WebSocket to our own host: CSP Level 3 browsers match same-origin ws:/wss: against `'self'`,
+/// so no `ws:`/`wss:` scheme source (which would allow any host) is needed.
 /// No `'unsafe-inline'` anywhere: the HTML carries no inline script or style.
 pub const DASHBOARD_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-img-src 'self' data:; font-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; \
+img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
 base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// One embedded file: its URL name, bytes and content type.
