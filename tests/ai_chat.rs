@@ -265,7 +265,8 @@ async fn the_provider_sees_the_users_summary_and_the_last_messages_as_context(en
     for needle in [
         "Thandiwe",
         "1 bots (",
-        "1000.00 ZAR",
+        // 1000 plus the user's three seeded results (booked on the bot like fills).
+        "Total capital: 1112.50 ZAR",
         "Today's P&L: +12.50 ZAR",
         "paper",
     ] {
