@@ -6,6 +6,8 @@ mod load;
 mod report;
 mod scenarios;
 mod seed;
+#[path = "../portfolio/seed_trades.rs"]
+mod seed_trades;
 mod server;
 mod stats;
 
