@@ -346,7 +346,17 @@ pub async fn realtime(
             let label = format!("bench-{}-{clients}", transport.name().to_lowercase());
             let result = fanout::round(&server, transport, clients, &label).await;
             server.stop().await;
-            let result = result?;
+            // A round that fails (e.g. the database cannot keep up with 10k logins) is
+            // reported with its reason; it must not lose the rest of the run's report.
+            let result = match result {
+                Ok(result) => result,
+                Err(e) => {
+                    let reason = format!("6. {} {clients}: failed: {e}", transport.name());
+                    eprintln!("  {reason}");
+                    report.skipped.push(reason);
+                    continue;
+                }
+            };
             eprintln!(
                 "     connected {}/{}, received {}, all in {}, {:.1} KiB RSS per client",
                 result.connected,
