@@ -7,20 +7,17 @@
 //! (sizes as arguments; `--iterations N` per query; `--mongodb-only` skips SQLite). Not part
 //! of `cargo test`.
 
+#[path = "seed_trades.rs"]
+mod seed_trades;
+
 use std::time::{Duration, Instant};
 
 use amarktai::domain::analytics::{portfolio_summary, BotCapital};
-use amarktai::domain::bot::TradingMode;
-use amarktai::domain::orders::Side;
 use amarktai::domain::periods::{fill_empty_periods, window_start, Period, StatsPeriod};
-use amarktai::domain::trade::{Trade, TradeQuery};
+use amarktai::domain::trade::TradeQuery;
 use amarktai::store::Store;
 use chrono::{DateTime, Utc};
-
-/// Trades are spread evenly over this many days back from now.
-const SPREAD_DAYS: i64 = 730;
-/// Trades built and imported per batch (bounds memory at 1M).
-const SEED_BATCH: usize = 50_000;
+use seed_trades::{seed_trades, SPREAD_DAYS};
 
 struct Args {
     sizes: Vec<usize>,
@@ -53,39 +50,11 @@ fn args() -> Args {
     }
 }
 
-fn trade(user_id: &str, i: usize, n: usize, now: DateTime<Utc>) -> Trade {
-    let back_ms = SPREAD_DAYS * 86_400_000 * (n - i) as i64 / n as i64;
-    let pnl = ((i * 7919) % 201) as f64 - 95.0; // deterministic mix of wins and losses
-    Trade {
-        id: uuid::Uuid::new_v4().to_string(),
-        user_id: user_id.to_string(),
-        bot_id: "bench-bot".into(),
-        bot_name: "Bench".into(),
-        exchange: "luno".into(),
-        symbol: "BTC/ZAR".into(),
-        side: Side::Buy,
-        entry_price: 1_000_000.0,
-        exit_price: 1_000_000.0 + pnl,
-        amount: 0.001,
-        fees: 0.5,
-        slippage_cost: 0.1,
-        profit_loss: pnl,
-        is_profitable: pnl > 0.0,
-        trading_mode: TradingMode::Paper,
-        timestamp: now - chrono::Duration::milliseconds(back_ms),
-        order_id: None,
-    }
-}
-
 async fn seed(store: &Store, user_id: &str, n: usize, now: DateTime<Utc>) -> Duration {
     let started = Instant::now();
-    let mut i = 0;
-    while i < n {
-        let end = (i + SEED_BATCH).min(n);
-        let batch: Vec<Trade> = (i..end).map(|k| trade(user_id, k, n, now)).collect();
-        store.trade_stats.import(&batch).await.expect("seed");
-        i = end;
-    }
+    seed_trades(store, user_id, "bench-bot", n, now)
+        .await
+        .expect("seed");
     started.elapsed()
 }
 

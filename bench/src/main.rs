@@ -6,6 +6,8 @@ mod load;
 mod report;
 mod scenarios;
 mod seed;
+#[path = "../portfolio/seed_trades.rs"]
+mod seed_trades;
 mod server;
 mod stats;
 
@@ -25,7 +27,7 @@ usage: amarktai-bench [options]
   --connections N        keep-alive connections for scenarios 1-3 and 5 (default 64)
   --login-connections N  concurrent logins in scenario 4 (default 4)
   --fanout LIST          realtime client counts (default 1000,5000,10000)
-  --trades LIST          portfolio trade counts (default 1000,100000)
+  --trades LIST          portfolio trade counts (default 1000,100000,1000000)
   --only LIST            scenario numbers to run, e.g. 1,2,6 (default all)
   --engines LIST         sqlite,mongo (default sqlite, plus mongo when MONGODB_URL is set)
   --client-threads N     load-generator threads (default 1)
@@ -63,7 +65,7 @@ fn parse_args() -> Result<Args> {
             warmup: Duration::from_secs(2),
             duration: Duration::from_secs(10),
             fanout_clients: vec![1_000, 5_000, 10_000],
-            trade_counts: vec![1_000, 100_000],
+            trade_counts: vec![1_000, 100_000, 1_000_000],
             only: None,
         },
         engines: Vec::new(),

@@ -87,6 +87,9 @@ pub fn markdown(info: &RunInfo, engines: &[EngineReport]) -> String {
                 );
             }
         }
+        for note in &engine.notes {
+            let _ = writeln!(out, "\n- {note}");
+        }
         for reason in &engine.skipped {
             let _ = writeln!(out, "\n- {reason}");
         }

@@ -1,11 +1,15 @@
-//! Seeds users and bots over the public HTTP API, exactly as the dashboard would.
+//! Seeds users and bots over the public HTTP API, exactly as the dashboard would, and trades
+//! into the server's store through the library (trades have no public write route).
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
+use amarktai::store::Store;
 use anyhow::{Context, Result};
 use serde_json::json;
 
 use crate::http;
+use crate::server::Server;
 
 pub const PASSWORD: &str = "BenchPass123";
 
@@ -57,16 +61,38 @@ pub async fn one_bot(addr: SocketAddr, token: &str, name: &str) -> Result<String
     Ok(bot["id"].as_str().unwrap_or_default().to_string())
 }
 
-/// Seeds `count` trades for the user behind `token`.
+/// The id of the user behind `token` (`GET /api/auth/me`).
+pub async fn user_id(addr: SocketAddr, token: &str) -> Result<String> {
+    let me = http::call_ok(addr, "GET", "/api/auth/me", Some(token), None).await?;
+    Ok(me["id"]
+        .as_str()
+        .context("/api/auth/me answer has no id")?
+        .to_string())
+}
+
+/// Opens the running server's own store (its SQLite file in `DATA_DIR`, or its MongoDB
+/// database) through the library, without migrating: the server already did.
+async fn open_store(server: &Server) -> Result<Store> {
+    let timeout = Duration::from_secs(30);
+    let store = match (&server.mongo_url, &server.mongo_db) {
+        (Some(url), Some(db)) => amarktai::store::mongo::open(url, db, timeout, false).await,
+        _ => amarktai::store::sqlite::open(server.data_dir.path(), timeout, false).await,
+    };
+    store.map_err(|e| anyhow::anyhow!("open the server's store: {e}"))
+}
+
+/// Stores `count` closed trades of `bot_id` for `user_id` in the server's store, spread over
+/// the last two years, and returns how many were stored.
 ///
-/// TODO(portfolio): the trades store and `/api/portfolio/summary` live on the `portfolio`
-/// branch. Once merged, seed here without going through the trading engine, e.g. a bulk insert
-/// into the `trades` table in `<DATA_DIR>/amarktai.db` (SQLite, while the server runs — WAL
-/// allows it; the table's triggers keep the `trade_days` rollup in step) and into the `trades`
-/// collection of `MONGODB_DB` (plus whatever rollup the Mongo side keeps), or a hidden
-/// `amarktai seed-trades --user ID --count N` CLI command so the bench need not know the
-/// schema. Until then the scenario measures the summary of an empty portfolio and says so.
-pub async fn trades(_addr: SocketAddr, _token: &str, count: usize) -> Result<usize> {
-    let _ = count;
-    Ok(0)
+/// Trades are only ever written by the server's fills, and running the paper engine long
+/// enough for 100k+ fills is not practical, so this goes through the library's store API
+/// (`trade_stats.import`: the same `trades` insert as a fill, so the SQLite triggers keep the
+/// `trade_days` rollup in step) rather than raw SQL. The server keeps running meanwhile; it
+/// holds no trade data in memory, so its reads afterwards are the same as after a restart.
+pub async fn trades(server: &Server, user_id: &str, bot_id: &str, count: usize) -> Result<u64> {
+    let store = open_store(server).await?;
+    let now = chrono::Utc::now();
+    let stored = crate::seed_trades::seed_trades(&store, user_id, bot_id, count, now).await;
+    store.admin.close().await;
+    stored.map_err(|e| anyhow::anyhow!("seed {count} trades: {e}"))
 }

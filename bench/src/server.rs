@@ -51,7 +51,8 @@ pub struct Server {
     pub pid: u32,
     pub addr: SocketAddr,
     pub startup: Duration,
-    /// The fresh MongoDB database this server uses, if any.
+    /// The MongoDB URL and fresh database this server uses, if any.
+    pub mongo_url: Option<String>,
     pub mongo_db: Option<String>,
     /// Keeps DATA_DIR (SQLite file, server log) alive until the server is dropped.
     pub data_dir: tempfile::TempDir,
@@ -118,14 +119,14 @@ impl Server {
         for (key, value) in BENCH_ENV {
             cmd.env(key, value);
         }
-        let mongo_db = match engine {
+        let (mongo_url, mongo_db) = match engine {
             Engine::Mongo { url, db_prefix } => {
                 static STARTED: AtomicUsize = AtomicUsize::new(0);
                 let db = format!("{db_prefix}_{}", STARTED.fetch_add(1, Ordering::Relaxed));
                 cmd.env("MONGODB_URL", url).env("MONGODB_DB", &db);
-                Some(db)
+                (Some(url.clone()), Some(db))
             }
-            Engine::Sqlite => None,
+            Engine::Sqlite => (None, None),
         };
         // `--server-env` last, so an investigation can override any default above.
         for (key, value) in extra_env {
@@ -163,6 +164,7 @@ impl Server {
             pid,
             addr,
             startup,
+            mongo_url,
             mongo_db,
             data_dir,
         })

@@ -48,7 +48,14 @@ impl Summary {
     /// `"429×12, 0×3"`: which failures happened (status 0 = connection error).
     pub fn failure_text(&self) -> String {
         if self.failures.is_empty() {
-            return "0".to_string();
+            // Closed-loop load counts a request in the window it was sent in: when every
+            // answer takes longer than warm-up + window, nothing is counted either way.
+            return if self.rps > 0.0 {
+                "0"
+            } else {
+                "0 (no answer in the window)"
+            }
+            .to_string();
         }
         let parts: Vec<String> = self
             .failures
@@ -110,5 +117,11 @@ mod tests {
         let sum = s.summarize(Duration::from_secs(10));
         assert_eq!(sum.rps, 5.0);
         assert_eq!(sum.failure_text(), "5 (429)");
+    }
+
+    #[test]
+    fn a_window_without_answers_says_so() {
+        let sum = Samples::default().summarize(Duration::from_secs(10));
+        assert_eq!(sum.failure_text(), "0 (no answer in the window)");
     }
 }
