@@ -1,10 +1,10 @@
 //! Account flows: register, login, refresh (rotation + re-use detection), logout.
 //! (Profile and password changes live in `auth::profile`.)
 
+use super::secret_eq::secrets_match;
 use chrono::Duration;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use super::jwt::Claims;
 use super::password;
@@ -83,7 +83,7 @@ pub async fn issue_session(
 pub async fn register(state: &AppState, input: RegisterInput) -> AppResult<Registered> {
     if let Some(expected) = &state.config.invite_code {
         let given = input.invite_code.as_deref().map(str::trim).unwrap_or("");
-        if !bool::from(given.as_bytes().ct_eq(expected.expose().as_bytes())) {
+        if !secrets_match(given, expected.expose()) {
             return Err(AppError::forbidden(
                 "INVALID_INVITE_CODE",
                 "Invalid or missing invite code",

@@ -9,7 +9,6 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use subtle::ConstantTimeEq;
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -173,7 +172,7 @@ async fn metrics(
             .map(str::to_string)
             .or(query.token)
             .unwrap_or_default();
-        if !bool::from(presented.as_bytes().ct_eq(expected.expose().as_bytes())) {
+        if !crate::auth::secret_eq::secrets_match(&presented, expected.expose()) {
             return Err(AppError::unauthorized());
         }
     }
