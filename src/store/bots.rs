@@ -182,6 +182,17 @@ where
     Err(StoreError::Unavailable("the bot kept changing; try again".into()).into())
 }
 
+/// The checks both engines make before `transition_status`: nothing to do without a `from`
+/// status, and deleting goes through `soft_delete` (it also frees the bot's slot).
+pub fn transition_applies(bot: &Bot, from: &[BotStatus]) -> StoreResult<bool> {
+    if bot.status == BotStatus::Deleted {
+        return Err(StoreError::Other(
+            "transition_status cannot delete; use soft_delete".into(),
+        ));
+    }
+    Ok(!from.is_empty())
+}
+
 /// The fields a status change writes (`status_machine::apply` sets exactly these).
 pub const LIFECYCLE_FIELDS: [&str; 8] = [
     "status",

@@ -9,7 +9,7 @@ use super::bots::MongoBots;
 use super::{map_err, to_bson};
 use crate::domain::bot::{Bot, BotStatus};
 use crate::store::bots::LIFECYCLE_FIELDS;
-use crate::store::{StoreError, StoreResult};
+use crate::store::StoreResult;
 
 pub(super) async fn pause_all_active(
     bots: &Collection<Document>,
@@ -50,13 +50,8 @@ pub(super) async fn transition_status(
     bot: &Bot,
     from: &[BotStatus],
 ) -> StoreResult<bool> {
-    if from.is_empty() {
+    if !crate::store::bots::transition_applies(bot, from)? {
         return Ok(false);
-    }
-    if bot.status == BotStatus::Deleted {
-        return Err(StoreError::Other(
-            "transition_status cannot delete; use soft_delete".into(),
-        ));
     }
     let encoded = MongoBots::encode(bot)?;
     let mut set = Document::new();

@@ -50,13 +50,8 @@ pub(super) async fn transition_status(
     bot: &Bot,
     from: &[BotStatus],
 ) -> StoreResult<bool> {
-    if from.is_empty() {
+    if !crate::store::bots::transition_applies(bot, from)? {
         return Ok(false);
-    }
-    if bot.status == BotStatus::Deleted {
-        return Err(StoreError::Other(
-            "transition_status cannot delete; use soft_delete".into(),
-        ));
     }
     let value =
         serde_json::to_value(bot).map_err(|e| StoreError::Other(format!("encode bot: {e}")))?;
