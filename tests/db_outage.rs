@@ -2,13 +2,26 @@
 //! envelope, nothing panics, and the server recovers by itself (with its data) when the
 //! database returns. Needs the nx-27017 binary (`NX_27017_BIN`, exported by `.ci/run`) so the
 //! test can stop and restart a database of its own.
+//!
+//! Also the boot: `amarktai serve` started while MongoDB is unreachable retries with backoff
+//! (`DB_CONNECT_ATTEMPTS`) and either comes up once the database appears or exits with one
+//! clear error line, never a panic.
 mod common;
 
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use common::{Engine, TestApp, TestConfig};
 use serde_json::Value;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
 
 /// One nx-27017 process on a fixed port with an on-disk data dir (so a restart keeps the data).
 struct Database {
@@ -20,18 +33,19 @@ struct Database {
 
 impl Database {
     fn start(bin: String) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let mut db = Database {
-            bin,
-            port,
-            dir: tempfile::tempdir().expect("temp dir"),
-            child: None,
-        };
+        let mut db = Database::not_started(bin);
         db.restart();
         db
+    }
+
+    /// A database on a free port that nothing listens on until `restart`.
+    fn not_started(bin: String) -> Self {
+        Database {
+            bin,
+            port: free_port(),
+            dir: tempfile::tempdir().expect("temp dir"),
+            child: None,
+        }
     }
 
     fn restart(&mut self) {
@@ -173,4 +187,213 @@ async fn mongodb_outage_is_503_in_the_envelope_and_the_server_recovers() {
     let (status, me) = json(app.get_auth("/api/auth/me", &token).await).await;
     assert_eq!(status, 200, "{me}");
     assert_eq!(me["email"], "outage@example.com");
+}
+
+/// What the server logs before each retry of an unreachable database.
+const RETRY_LINE: &str = "database not reachable; retrying";
+
+/// `amarktai serve` as an operator starts it (clean environment), with its output collected
+/// line by line. Killed when dropped, so a failing test leaves no process behind.
+struct Server {
+    child: Child,
+    port: u16,
+    output: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    fn start(mongodb_url: &str, attempts: u32, data_dir: &std::path::Path) -> Self {
+        let port = free_port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_amarktai"))
+            .arg("serve")
+            .env_clear()
+            .env("HOST", "127.0.0.1")
+            .env("PORT", port.to_string())
+            .env("DATA_DIR", data_dir)
+            .env("JWT_SECRET", "boot-retry-secret-0123456789-abcdefghij")
+            .env("MONGODB_URL", mongodb_url)
+            .env("MONGODB_DB", "amarktai_boot_retry")
+            .env("DB_TIMEOUT_MS", "300")
+            .env("DB_CONNECT_ATTEMPTS", attempts.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start amarktai");
+        let output = Arc::new(Mutex::new(Vec::new()));
+        for pipe in [
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let output = output.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    output.lock().expect("output lock").push(line);
+                }
+            });
+        }
+        Server {
+            child,
+            port,
+            output,
+        }
+    }
+
+    fn output(&self) -> Vec<String> {
+        self.output.lock().expect("output lock").clone()
+    }
+
+    /// Waits until some output line contains `needle` (panics with the output otherwise).
+    fn wait_for_line(&self, needle: &str, within: Duration) {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if self.output().iter().any(|l| l.contains(needle)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("no line with {needle:?} in:\n{}", self.output().join("\n"));
+    }
+
+    /// Waits for the process to exit by itself; `None` if it is still running after `within`.
+    fn wait_for_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_started_before_mongodb_retries_and_comes_up_when_it_appears() {
+    let Ok(bin) = std::env::var("NX_27017_BIN") else {
+        eprintln!("NX_27017_BIN not set: boot retry test skipped (CI sets it)");
+        return;
+    };
+    let mut db = Database::not_started(bin);
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    // 300 ms per attempt and 0.25, 0.5, 1, 2, 4, 8, 8... s between them: time enough for
+    // the database to start after the first refusal, and still a finite budget.
+    let mut server = Server::start(&db.url(), 10, data_dir.path());
+    server.wait_for_line(RETRY_LINE, Duration::from_secs(20));
+    assert!(
+        server.child.try_wait().expect("try_wait").is_none(),
+        "the server gave up after one refusal:\n{}",
+        server.output().join("\n")
+    );
+
+    db.restart();
+
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let ready = loop {
+        if let Some(status) = server.child.try_wait().expect("try_wait") {
+            panic!(
+                "the server exited ({status}) although the database appeared:\n{}",
+                server.output().join("\n")
+            );
+        }
+        if let Ok(resp) = client.get(server.url("/api/health/ready")).send().await {
+            if resp.status() == 200 {
+                break json(resp).await.1;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never ready:\n{}",
+            server.output().join("\n")
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(ready["ready"], true, "{ready}");
+
+    let (status, registered) = json(
+        client
+            .post(server.url("/api/auth/register"))
+            .json(&serde_json::json!({"first_name": "Boot", "email": "boot@example.com", "password": common::TEST_PASSWORD}))
+            .send()
+            .await
+            .expect("register"),
+    )
+    .await;
+    assert_eq!(status, 200, "{registered}");
+    assert!(registered["access_token"].is_string(), "{registered}");
+    let (status, me) = json(
+        client
+            .get(server.url("/api/auth/me"))
+            .bearer_auth(registered["access_token"].as_str().unwrap_or_default())
+            .send()
+            .await
+            .expect("me"),
+    )
+    .await;
+    assert_eq!(
+        (status, me["email"].as_str()),
+        (200, Some("boot@example.com"))
+    );
+    assert!(
+        !server.output().iter().any(|l| l.contains("panicked")),
+        "{}",
+        server.output().join("\n")
+    );
+}
+
+/// Needs no database binary: nothing ever listens on the port.
+#[test]
+fn server_gives_up_with_a_clear_error_when_mongodb_never_appears() {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    // Credentials in the URL must not reach the log or the error line.
+    let url = format!("mongodb://boot:Pw-not-for-logs@127.0.0.1:{}", free_port());
+    let mut server = Server::start(&url, 3, data_dir.path());
+    let status = server
+        .wait_for_exit(Duration::from_secs(60))
+        .unwrap_or_else(|| {
+            panic!(
+                "still running after 3 attempts:\n{}",
+                server.output().join("\n")
+            )
+        });
+    let output = server.output();
+    let text = output.join("\n");
+    assert!(!status.success(), "{text}");
+    assert_ne!(status.code(), Some(101), "a panic's exit code: {text}");
+    assert!(!text.contains("panicked"), "{text}");
+    assert!(
+        !text.contains("Pw-not-for-logs"),
+        "password logged:\n{text}"
+    );
+    assert_eq!(
+        output.iter().filter(|l| l.contains(RETRY_LINE)).count(),
+        2,
+        "3 attempts = 2 retries:\n{text}"
+    );
+    let errors: Vec<&String> = output.iter().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "one error line:\n{text}");
+    assert!(
+        errors[0].to_lowercase().contains("database"),
+        "the error names the database: {}",
+        errors[0]
+    );
 }
