@@ -180,6 +180,49 @@ async function main() {
     await shot(page, '11-chat');
   });
 
+  await step('chat: New conversation starts an empty thread, Clear history empties it for good', async () => {
+    const api = async (p) => {
+      const token = await page.evaluate(() => localStorage.getItem('amarktai.token'));
+      const r = await fetch(server.base + p, { headers: { authorization: `Bearer ${token}` } });
+      expect(r.ok, `${p} answered ${r.status}`);
+      return r.json();
+    };
+    await page.waitForSelector('#chat-log .msg-user:text("hello there")');
+    const before = (await api('/api/ai/conversations')).conversations.length;
+    await page.click('#chat-form button:text("New conversation")');
+    await page.waitForFunction(() => document.querySelectorAll('#chat-log .msg').length === 0);
+    const after = (await api('/api/ai/conversations')).conversations;
+    expect(after.length === before + 1, `conversations ${before} -> ${after.length}`);
+    const fresh = after.find((c) => c.message_count === 0);
+    expect(fresh, 'the new conversation is empty');
+
+    // The next message goes into the new conversation, and only it is shown.
+    await page.fill('#chat-input', 'second thread');
+    await page.press('#chat-input', 'Enter');
+    await page.waitForSelector('#chat-log .msg-assistant:text("Hello from the fake provider.")');
+    const shown = await page.$$eval('#chat-log .msg', (ms) => ms.map((m) => m.textContent));
+    expect(!shown.includes('hello there'), `old thread shown: ${shown}`);
+    const thread = await api(`/api/ai/conversations/${fresh.id}`);
+    expect(thread.messages.some((m) => m.content === 'second thread'), 'message saved in the new conversation');
+
+    page.once('dialog', (d) => d.accept());
+    await page.click('#chat-form button:text("Clear history")');
+    await page.waitForFunction(() => document.querySelectorAll('#chat-log .msg').length === 0);
+    // The empty log has no height, so wait for the history answer rather than for the log.
+    const loaded = page.waitForResponse((r) => r.url().includes('/api/ai/chat/history'));
+    await page.reload();
+    expect((await loaded).ok(), 'history loads after the reload');
+    await page.waitForSelector('#chat-log', { state: 'attached' });
+    await page.waitForLoadState('networkidle');
+    const left = await page.$$eval('#chat-log .msg', (ms) => ms.length);
+    expect(left === 0, `${left} messages shown after clear and reload`);
+    const history = await api('/api/ai/chat/history?limit=100');
+    expect(history.messages.length === 0, `${history.messages.length} messages kept after clear`);
+    const remaining = (await api('/api/ai/conversations')).conversations.length;
+    expect(remaining === 0, `${remaining} conversations kept after clear`);
+    await shot(page, '11b-chat-cleared');
+  });
+
   await step('phone width, dark theme: no sideways scrolling', async () => {
     await page.setViewportSize({ width: 375, height: 800 });
     await page.emulateMedia({ colorScheme: 'dark' });
