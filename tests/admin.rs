@@ -2,6 +2,7 @@
 
 mod common;
 
+use amarktai::domain::clock::ManualClock;
 use axum::Router;
 use common::{Engine, TestApp, TestConfig, TEST_PASSWORD};
 use serde_json::{json, Value};
@@ -443,6 +444,150 @@ async fn approval_flow_lists_pending_users_and_approve_lets_them_in(engine: Engi
     assert_eq!(login.status(), 200);
 }
 
+/// The ids of one audit-log page, after checking the page echoes what it was asked for.
+async fn audit_page(app: &TestApp, admin: &str, query: &str) -> (Value, Vec<String>) {
+    let resp = app
+        .get_auth(&format!("/api/admin/audit-logs?{query}"), admin)
+        .await;
+    assert_eq!(resp.status(), 200, "{query}");
+    let page = body(resp).await;
+    let ids = page["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap().to_string())
+        .collect();
+    (page, ids)
+}
+
+async fn audit_log_pages_are_consecutive_newest_first_slices(engine: Engine) {
+    let app = TestApp::spawn_on(&engine).await;
+    let admin = app.admin_token("boss@example.com").await;
+    // Without ADMIN_PASSWORD every unlock attempt is refused and audited: seven entries.
+    for _ in 0..7 {
+        let resp = app
+            .post_auth("/api/admin/unlock", &admin, json!({"password": "x"}))
+            .await;
+        assert_eq!(resp.status(), 503);
+    }
+    let (all, all_ids) = audit_page(&app, &admin, "limit=1000").await;
+    assert_eq!(all["total"], 7);
+    assert_eq!(all_ids.len(), 7);
+    let times: Vec<chrono::DateTime<chrono::Utc>> = all["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["timestamp"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {times:?}"
+    );
+
+    let mut paged = Vec::new();
+    for (offset, expected_len) in [(0, 3), (3, 3), (6, 1), (9, 0)] {
+        let (page, ids) = audit_page(&app, &admin, &format!("limit=3&offset={offset}")).await;
+        assert_eq!(page["limit"], 3);
+        assert_eq!(page["offset"], offset);
+        assert_eq!(page["total"], 7, "total counts every entry, not the page");
+        assert_eq!(ids.len(), expected_len, "offset {offset}");
+        assert_eq!(ids, all_ids[offset.min(7)..(offset + 3).min(7)].to_vec());
+        paged.extend(ids);
+    }
+    // The pages together are the whole log once: no overlap, no gap.
+    assert_eq!(paged, all_ids);
+
+    // Out-of-range numbers are clamped to 1..=1000; the default page is 100 from the top.
+    let (page, ids) = audit_page(&app, &admin, "limit=0").await;
+    assert_eq!(
+        (page["limit"].clone(), ids),
+        (json!(1), all_ids[..1].to_vec())
+    );
+    let (page, ids) = audit_page(&app, &admin, "limit=5000").await;
+    assert_eq!((page["limit"].clone(), ids.len()), (json!(1000), 7));
+    let (page, ids) = audit_page(&app, &admin, "").await;
+    assert_eq!(
+        (page["limit"].clone(), page["offset"].clone()),
+        (json!(100), json!(0))
+    );
+    assert_eq!(ids, all_ids);
+    let (page, ids) = audit_page(&app, &admin, "offset=4294967295").await;
+    assert_eq!((page["total"].clone(), ids.len()), (json!(7), 0));
+
+    // Negative, non-numeric and too large values are refused with the envelope.
+    for bad in [
+        "limit=-1",
+        "offset=-5",
+        "limit=abc",
+        "offset=1e3",
+        "limit=NaN",
+        "offset=99999999999999999999",
+    ] {
+        let resp = app
+            .get_auth(&format!("/api/admin/audit-logs?{bad}"), &admin)
+            .await;
+        let status = resp.status();
+        let b = body(resp).await;
+        assert_eq!(status, 400, "{bad}: {b}");
+        assert_eq!(b["error"]["code"], "BAD_REQUEST", "{bad}: {b}");
+        assert!(b["detail"].is_string(), "{bad}: {b}");
+    }
+}
+
+/// `GET /api/admin/unlock/verify` with the unlock token in its header.
+async fn verify_unlock_header(app: &TestApp, admin: &str, unlock: &str) -> Value {
+    let resp = app
+        .client
+        .get(app.url("/api/admin/unlock/verify"))
+        .bearer_auth(admin)
+        .header("X-Admin-Unlock-Token", unlock)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    body(resp).await
+}
+
+async fn unlock_token_expires_after_an_hour(engine: Engine) {
+    let clock = ManualClock::new(chrono::Utc::now());
+    let config = TestConfig::new(&engine).set("ADMIN_PASSWORD", "s3cret-unlock");
+    let app = TestApp::spawn_with_clock(config, clock.clone()).await;
+    let admin = app.admin_token("boss@example.com").await;
+    let issued_at = app.state.clock.now().timestamp();
+    let resp = app
+        .post_auth(
+            "/api/admin/unlock",
+            &admin,
+            json!({"password": "s3cret-unlock"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let unlock = body(resp).await["unlock_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let fresh = verify_unlock_header(&app, &admin, &unlock).await;
+    assert_eq!(fresh["valid"], true);
+    let expires_at: chrono::DateTime<chrono::Utc> =
+        fresh["expires_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(expires_at.timestamp(), issued_at + 3600);
+
+    // One second before the hour is up it still works.
+    clock.advance(chrono::Duration::seconds(3599));
+    assert_eq!(
+        verify_unlock_header(&app, &admin, &unlock).await["valid"],
+        true
+    );
+    // Past the hour (and the 30 s clock-skew leeway every token gets) it is refused, while
+    // the admin's own access token (1 day) still works.
+    clock.advance(chrono::Duration::seconds(32));
+    assert_eq!(
+        verify_unlock_header(&app, &admin, &unlock).await,
+        json!({"valid": false})
+    );
+    assert_eq!(app.get_auth("/api/auth/me", &admin).await.status(), 200);
+}
+
 on_both_engines!(
     every_admin_route_needs_a_token_and_the_admin_role,
     unlock_has_no_fallback_password,
@@ -451,4 +596,6 @@ on_both_engines!(
     reset_password_returns_a_one_time_password_that_must_be_changed,
     admins_cannot_harm_themselves_and_the_last_admin_stays,
     approval_flow_lists_pending_users_and_approve_lets_them_in,
+    audit_log_pages_are_consecutive_newest_first_slices,
+    unlock_token_expires_after_an_hour,
 );

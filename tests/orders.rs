@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use amarktai::domain::bot::BotStatus;
 use amarktai::domain::clock::ManualClock;
-use amarktai::domain::orders::OrderRequest;
+use amarktai::domain::order_record::OrderRecord;
+use amarktai::domain::orders::{OrderRequest, OrderType, Side, ValidOrder};
 use amarktai::events::{EventType, Replay};
 use amarktai::store::bots::update_bot;
 use amarktai::store::StoreError;
@@ -793,6 +794,101 @@ async fn a_save_from_before_a_fill_never_wipes_it(engine: Engine) {
     assert_eq!(reconcile["reconciled"], true, "{reconcile}");
 }
 
+/// Stores a pending order of `user_id` on `bot_id`, created at `at` (an order caught between
+/// claiming its key and its outcome; HTTP never leaves one behind on its own).
+async fn seed_pending(
+    app: &TestApp,
+    user_id: &str,
+    bot_id: &str,
+    key: &str,
+    at: chrono::DateTime<Utc>,
+) -> String {
+    let valid = ValidOrder {
+        bot_id: bot_id.to_string(),
+        symbol: "BTC/ZAR",
+        side: Side::Buy,
+        amount: 0.002,
+        order_type: OrderType::Limit,
+        price: Some(990_000.0),
+        idempotency_key: Some(key.to_string()),
+        expected_edge_bps: None,
+    };
+    let record = OrderRecord::pending(user_id, "luno", &valid, key, at);
+    app.state.store.orders.insert(&record).await.unwrap();
+    record.id
+}
+
+async fn pending_orders_lists_only_the_callers_unfinished_orders_oldest_first(engine: Engine) {
+    let (app, _fake) = spawn_trading(&engine).await;
+    let (alice, alice_id) = user(&app, "alice@example.com").await;
+    let (mallory, mallory_id) = user(&app, "mallory@example.com").await;
+    let alice_bot = create_bot(&app, &alice, "Mine", "luno", 10_000.0).await;
+    let mallory_bot = create_bot(&app, &mallory, "Theirs", "luno", 10_000.0).await;
+
+    // Nothing pending yet, and a filled order is final, so it is not listed.
+    let empty = get_json(&app, "/api/orders/pending", &alice).await;
+    assert_eq!(empty, json!({"orders": [], "count": 0}));
+    let filled = order(&app, &alice, small_buy(&alice_bot)).await;
+    assert_eq!(filled["status"], "filled");
+
+    let t0 = Utc::now() - chrono::Duration::minutes(10);
+    let newer = seed_pending(
+        &app,
+        &alice_id,
+        &alice_bot,
+        "k-newer",
+        t0 + chrono::Duration::minutes(5),
+    )
+    .await;
+    let older = seed_pending(&app, &alice_id, &alice_bot, "k-older", t0).await;
+    let theirs = seed_pending(&app, &mallory_id, &mallory_bot, "k-theirs", t0).await;
+
+    let mine = get_json(&app, "/api/orders/pending", &alice).await;
+    assert_eq!(mine["count"], 2, "{mine}");
+    let orders = mine["orders"].as_array().unwrap();
+    let ids: Vec<&str> = orders
+        .iter()
+        .map(|o| o["order_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![older.as_str(), newer.as_str()]);
+    let first = &orders[0];
+    assert_eq!(first["id"], older.as_str());
+    assert_eq!(first["user_id"], alice_id.as_str());
+    assert_eq!(first["bot_id"], alice_bot.as_str());
+    assert_eq!(first["status"], "pending");
+    assert_eq!(first["symbol"], "BTC/ZAR");
+    assert_eq!(first["side"], "buy");
+    assert_eq!(first["order_type"], "limit");
+    assert_eq!(first["price"], 990_000.0);
+    assert_eq!(first["amount"], 0.002);
+    assert_eq!(first["idempotency_key"], "k-older");
+    assert_eq!(first["fill"], Value::Null);
+    let created: chrono::DateTime<Utc> = first["created_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(created.timestamp_millis(), t0.timestamp_millis());
+
+    // `limit` caps the list from the oldest.
+    let one = get_json(&app, "/api/orders/pending?limit=1", &alice).await;
+    assert_eq!(one["count"], 1);
+    assert_eq!(one["orders"][0]["order_id"], older.as_str());
+
+    // Mallory sees only her own; neither sees the other's through the status route.
+    let hers = get_json(&app, "/api/orders/pending", &mallory).await;
+    assert_eq!(hers["count"], 1);
+    assert_eq!(hers["orders"][0]["order_id"], theirs.as_str());
+    assert_eq!(
+        app.get_auth(&format!("/api/orders/{theirs}/status"), &alice)
+            .await
+            .status(),
+        404
+    );
+
+    // No token: 401 with the envelope.
+    let resp = app.get("/api/orders/pending").await;
+    assert_eq!(resp.status(), 401);
+    let err: Value = resp.json().await.unwrap();
+    assert!(err["error"]["code"].is_string(), "{err}");
+}
+
 on_both_engines!(
     a_save_from_before_a_fill_never_wipes_it,
     a_manual_paper_session_books_hand_computed_fees_slippage_and_pnl,
@@ -807,4 +903,5 @@ on_both_engines!(
     a_repeated_key_answers_the_first_result_even_when_sent_at_once,
     when_every_price_source_fails_nothing_fills,
     live_prices_name_their_source_and_fall_back,
+    pending_orders_lists_only_the_callers_unfinished_orders_oldest_first,
 );

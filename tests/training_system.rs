@@ -11,6 +11,12 @@ use chrono::{Duration, Utc};
 use common::{Engine, TestApp, TestConfig};
 use serde_json::{json, Value};
 
+/// These tests move the app clock days ahead; tokens expire by that clock, so they are issued
+/// for 30 days to outlive the jumps.
+fn clocked_config(engine: &Engine) -> TestConfig {
+    TestConfig::new(engine).set("ACCESS_TOKEN_EXPIRES_MIN", "43200")
+}
+
 async fn body(resp: reqwest::Response) -> Value {
     resp.json().await.expect("json")
 }
@@ -37,7 +43,7 @@ async fn save_keys(app: &TestApp, token: &str, exchange: &str) {
 
 async fn bay_clock_start_refusal_and_promotion(engine: Engine) {
     let clock = ManualClock::new(Utc::now());
-    let app = TestApp::spawn_with_clock(TestConfig::new(&engine), clock.clone()).await;
+    let app = TestApp::spawn_with_clock(clocked_config(&engine), clock.clone()).await;
     let token = app.token_for("bay@example.com").await;
     save_keys(&app, &token, "luno").await;
     let resp = app
@@ -315,7 +321,7 @@ async fn insert_bot(app: &TestApp, token: &str, name: &str, shape: impl FnOnce(&
 
 async fn quarantine_status_lists_quarantined_bots_with_time_left(engine: Engine) {
     let clock = ManualClock::new(Utc::now());
-    let app = TestApp::spawn_with_clock(TestConfig::new(&engine), clock.clone()).await;
+    let app = TestApp::spawn_with_clock(clocked_config(&engine), clock.clone()).await;
     let token = app.token_for("q@example.com").await;
     let now = clock.now();
     let bot = insert_bot(&app, &token, "Q", |bot| {
@@ -361,7 +367,7 @@ async fn quarantine_status_lists_quarantined_bots_with_time_left(engine: Engine)
 /// start guard see it; the fourth quarantine stops the bot for good.
 async fn quarantine_escalation_is_visible_over_http(engine: Engine) {
     let clock = ManualClock::new(Utc::now());
-    let app = TestApp::spawn_with_clock(TestConfig::new(&engine), clock.clone()).await;
+    let app = TestApp::spawn_with_clock(clocked_config(&engine), clock.clone()).await;
     let token = app.token_for("esc@example.com").await;
     let now = clock.now();
     for (count, hours) in [(1u32, 1.0), (2, 3.0), (3, 24.0)] {
@@ -422,7 +428,7 @@ async fn quarantine_escalation_is_visible_over_http(engine: Engine) {
 /// bot's record; live bots are not listed; only the caller's bots.
 async fn eligible_for_promotion_follows_the_clock_and_the_record(engine: Engine) {
     let clock = ManualClock::new(Utc::now());
-    let app = TestApp::spawn_with_clock(TestConfig::new(&engine), clock.clone()).await;
+    let app = TestApp::spawn_with_clock(clocked_config(&engine), clock.clone()).await;
     let token = app.token_for("elig@example.com").await;
     let record = |trades: u64| {
         move |bot: &mut Bot| {
@@ -518,7 +524,7 @@ async fn eligible_for_promotion_follows_the_clock_and_the_record(engine: Engine)
 async fn promotion_emergency_stop_and_alert_publish_events(engine: Engine) {
     use amarktai::events::Replay;
     let clock = ManualClock::new(Utc::now());
-    let app = TestApp::spawn_with_clock(TestConfig::new(&engine), clock.clone()).await;
+    let app = TestApp::spawn_with_clock(clocked_config(&engine), clock.clone()).await;
     let token = app.token_for("evt@example.com").await;
     let other = app.token_for("evt-other@example.com").await;
     let me = body(app.get_auth("/api/auth/me", &token).await).await["id"]

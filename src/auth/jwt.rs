@@ -42,6 +42,8 @@ impl Claims {
 pub enum TokenError {
     #[error("token invalid: {0}")]
     Invalid(String),
+    #[error("token expired")]
+    Expired,
     #[error("token issued in the future")]
     FutureIat,
     #[error("token has no subject")]
@@ -64,7 +66,9 @@ impl JwtKeys {
     pub fn new(secret: &str) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
-        validation.validate_exp = true;
+        // `exp` must be present, but it is checked in `verify_any` against the app clock:
+        // the library would compare it with the wall clock, which a `ManualClock` cannot move.
+        validation.validate_exp = false;
         validation.leeway = LEEWAY_SECONDS as u64;
         validation.set_required_spec_claims(&["exp"]);
         Self {
@@ -114,6 +118,9 @@ impl JwtKeys {
         let data = decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| TokenError::Invalid(e.to_string()))?;
         let claims = data.claims;
+        if claims.exp < now.timestamp() - LEEWAY_SECONDS {
+            return Err(TokenError::Expired);
+        }
         if claims.iat > now.timestamp() + LEEWAY_SECONDS {
             return Err(TokenError::FutureIat);
         }
@@ -223,6 +230,27 @@ mod tests {
         )
         .unwrap();
         assert!(keys.verify_access(&token, Utc::now()).is_err());
+    }
+
+    #[test]
+    fn expiry_is_judged_by_the_given_time_with_the_leeway() {
+        let keys = JwtKeys::new(SECRET);
+        let issued = Utc::now();
+        let (token, _) = keys
+            .issue_access(&user(), issued, Duration::minutes(5))
+            .unwrap();
+        let at = |secs: i64| keys.verify_access(&token, issued + Duration::seconds(secs));
+        assert!(at(300).is_ok());
+        assert!(at(300 + LEEWAY_SECONDS).is_ok());
+        assert_eq!(at(301 + LEEWAY_SECONDS), Err(TokenError::Expired));
+        // A clock set back makes an otherwise expired token valid again: only `now` decides.
+        let (old, _) = keys
+            .issue_access(&user(), issued - Duration::hours(2), Duration::minutes(5))
+            .unwrap();
+        assert!(keys.verify_access(&old, issued).is_err());
+        assert!(keys
+            .verify_access(&old, issued - Duration::hours(2))
+            .is_ok());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! revoked and expired token rows go away by themselves (purge in SQLite, TTL index in Mongo).
 
 use amarktai::domain::clock::ManualClock;
+use amarktai::domain::user::UserStatus;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
@@ -168,10 +169,50 @@ async fn expired_revoked_and_refresh_rows_are_purged_when_their_time_is_up(engin
     assert!(tokens.find_refresh(&refresh_hash).await.unwrap().is_none());
 }
 
+/// Sets the stored status of user `id` through the repository (no token version bump).
+async fn set_status(app: &TestApp, id: &str, status: UserStatus) {
+    let mut user = app.state.store.users.find_by_id(id).await.unwrap().unwrap();
+    user.status = status;
+    app.state.store.users.update(&user).await.unwrap();
+}
+
+async fn a_token_issued_before_the_account_became_pending_or_blocked_is_refused_with_403(
+    engine: Engine,
+) {
+    let app = TestApp::spawn_on(&engine).await;
+    let reg = app.register("later@example.com").await;
+    let token = reg["access_token"].as_str().unwrap();
+    let id = reg["user"]["id"].as_str().unwrap();
+    assert_eq!(app.get_auth("/api/auth/me", token).await.status(), 200);
+    assert_eq!(app.get_auth("/api/bots", token).await.status(), 200);
+
+    for (status, code, detail) in [
+        (
+            UserStatus::Pending,
+            "ACCOUNT_PENDING",
+            "Account pending approval",
+        ),
+        (UserStatus::Blocked, "ACCOUNT_DISABLED", "Account disabled"),
+    ] {
+        set_status(&app, id, status).await;
+        for path in ["/api/auth/me", "/api/bots"] {
+            let resp = app.get_auth(path, token).await;
+            assert_eq!(resp.status(), 403, "{path} while {status:?}");
+            let b: Value = resp.json().await.unwrap();
+            assert_eq!(b["error"]["code"], code, "{path}: {b}");
+            assert_eq!(b["detail"], detail, "{path}: {b}");
+        }
+        // The refusal is about the account, not the token: back to active, the same token works.
+        set_status(&app, id, UserStatus::Active).await;
+        assert_eq!(app.get_auth("/api/auth/me", token).await.status(), 200);
+    }
+}
+
 on_both_engines!(
     forged_expired_and_misused_tokens_are_all_refused_uniformly,
     tokens_headed_with_another_algorithm_are_refused,
     expired_revoked_and_refresh_rows_are_purged_when_their_time_is_up,
+    a_token_issued_before_the_account_became_pending_or_blocked_is_refused_with_403,
 );
 
 /// In MongoDB the server itself deletes expired token rows: both collections carry a TTL index
