@@ -4,11 +4,10 @@
 //! and user deletion, what the user reads equals a full scan of the stored trades.
 
 mod common;
+mod portfolio_support;
 mod trading_support;
 
-use amarktai::domain::bot::TradingMode;
 use amarktai::domain::order_record::{OrderRecord, OrderStatus};
-use amarktai::domain::orders::Side;
 use amarktai::domain::trade::Trade;
 use axum::Router;
 use chrono::{DateTime, Duration, Utc};
@@ -250,25 +249,7 @@ async fn user(app: &TestApp, email: &str) -> (String, String) {
 }
 
 fn closed_trade(user_id: &str, bot_id: &str, at: DateTime<Utc>, pnl: f64) -> Trade {
-    Trade {
-        id: uuid::Uuid::new_v4().to_string(),
-        user_id: user_id.into(),
-        bot_id: bot_id.into(),
-        bot_name: "Alpha".into(),
-        exchange: "luno".into(),
-        symbol: "BTC/ZAR".into(),
-        side: Side::Buy,
-        entry_price: 1_000_000.0,
-        exit_price: 1_000_000.0 + pnl,
-        amount: 0.001,
-        fees: 0.5,
-        slippage_cost: 0.25,
-        profit_loss: pnl,
-        is_profitable: pnl > 0.0,
-        trading_mode: TradingMode::Paper,
-        timestamp: at,
-        order_id: None,
-    }
+    portfolio_support::trade(user_id, bot_id, at, pnl, 0.5)
 }
 
 /// Eight closed trades over the last five days: wins, losses and a break-even.
