@@ -9,6 +9,8 @@ mod bots;
 mod common;
 #[path = "realtime/sse.rs"]
 mod sse;
+#[path = "realtime/sse_backpressure.rs"]
+mod sse_backpressure;
 #[path = "realtime/support.rs"]
 mod support;
 #[path = "realtime/ws.rs"]

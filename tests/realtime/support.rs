@@ -227,3 +227,125 @@ fn parse(raw: &str) -> Option<SseFrame> {
         data: serde_json::from_str(&data).expect("json data"),
     })
 }
+
+/// An SSE client over a raw socket with a small, fixed receive buffer: it can stop reading
+/// (simply by not calling `frame`) so the server's writes to it back up.
+pub struct SlowSse {
+    tcp: TcpStream,
+    /// Bytes read but not yet de-chunked.
+    raw: Vec<u8>,
+    /// The de-chunked response body not yet parsed into frames.
+    body: Vec<u8>,
+    headers_done: bool,
+    ended: bool,
+}
+
+impl SlowSse {
+    /// Sends `GET /api/realtime/events` with a bearer token; reads nothing yet.
+    pub async fn open(app: &TestApp, token: &str) -> SlowSse {
+        use tokio::io::AsyncWriteExt;
+        let addr: std::net::SocketAddr = app
+            .base
+            .trim_start_matches("http://")
+            .parse()
+            .expect("addr");
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_recv_buffer_size(16 * 1024).expect("rcvbuf");
+        let mut tcp = socket.connect(addr).await.expect("tcp connect");
+        let request = format!(
+            "GET /api/realtime/events HTTP/1.1\r\nHost: {addr}\r\n\
+             Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
+        );
+        tcp.write_all(request.as_bytes())
+            .await
+            .expect("send request");
+        SlowSse {
+            tcp,
+            raw: Vec::new(),
+            body: Vec::new(),
+            headers_done: false,
+            ended: false,
+        }
+    }
+
+    /// The next frame (reading from the socket as needed), or None when the stream ended.
+    pub async fn frame(&mut self) -> Option<SseFrame> {
+        loop {
+            if let Some(end) = find(&self.body, b"\n\n") {
+                let raw: Vec<u8> = self.body.drain(..end + 2).collect();
+                if let Some(frame) = parse(&String::from_utf8_lossy(&raw)) {
+                    return Some(frame);
+                }
+                continue;
+            }
+            if self.ended {
+                return None;
+            }
+            self.fill().await;
+        }
+    }
+
+    /// The next frame that is neither a heartbeat nor an `overview_update`.
+    pub async fn event(&mut self) -> SseFrame {
+        loop {
+            let frame = self.frame().await.expect("stream still open");
+            if frame.event != "heartbeat" && frame.event != "overview_update" {
+                return frame;
+            }
+        }
+    }
+
+    async fn fill(&mut self) {
+        use tokio::io::AsyncReadExt;
+        let mut chunk = vec![0u8; 64 * 1024];
+        let read = tokio::time::timeout(WAIT, self.tcp.read(&mut chunk))
+            .await
+            .expect("data in time")
+            .expect("read");
+        if read == 0 {
+            self.ended = true;
+            return;
+        }
+        self.raw.extend_from_slice(&chunk[..read]);
+        self.dechunk();
+    }
+
+    /// Moves complete chunks of the chunked response body from `raw` to `body`.
+    fn dechunk(&mut self) {
+        if !self.headers_done {
+            let Some(end) = find(&self.raw, b"\r\n\r\n") else {
+                return;
+            };
+            let head = String::from_utf8_lossy(&self.raw[..end]).to_string();
+            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+            assert!(
+                head.to_ascii_lowercase()
+                    .contains("transfer-encoding: chunked"),
+                "{head}"
+            );
+            self.raw.drain(..end + 4);
+            self.headers_done = true;
+        }
+        while let Some(line_end) = find(&self.raw, b"\r\n") {
+            let line = String::from_utf8_lossy(&self.raw[..line_end]).to_string();
+            let size_text = line.split(';').next().unwrap_or("").trim();
+            let size = usize::from_str_radix(size_text, 16).expect("chunk size");
+            if size == 0 {
+                self.ended = true;
+                return;
+            }
+            let start = line_end + 2;
+            if self.raw.len() < start + size + 2 {
+                return;
+            }
+            self.body.extend_from_slice(&self.raw[start..start + size]);
+            self.raw.drain(..start + size + 2);
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+}
