@@ -190,7 +190,39 @@ async fn migrations_are_idempotent_and_reported(engine: Engine) {
         .contains(&"users".to_string()));
 }
 
+/// The per-request lookup: the token's user unless its `jti` is revoked (another token of the
+/// same user keeps working).
+async fn find_for_token_skips_revoked_tokens(engine: Engine) {
+    let (store, _cfg) = open(&engine).await;
+    let u = user("session@example.com", UserStatus::Active);
+    store.users.create(&u).await.unwrap();
+    let found = store.users.find_for_token(&u.id, "jti-1").await.unwrap();
+    assert_eq!(found, Some(u.clone()));
+    store
+        .tokens
+        .revoke_jti("jti-1", &u.id, Utc::now() + Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.users.find_for_token(&u.id, "jti-1").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.users.find_for_token(&u.id, "jti-2").await.unwrap(),
+        Some(u.clone())
+    );
+    assert_eq!(
+        store
+            .users
+            .find_for_token("no-such-user", "jti-2")
+            .await
+            .unwrap(),
+        None
+    );
+}
+
 on_both_engines!(
+    find_for_token_skips_revoked_tokens,
     create_then_find_by_id_and_email,
     duplicate_email_is_refused,
     concurrent_creates_of_one_email_have_one_winner,

@@ -76,14 +76,12 @@ pub async fn authenticate_token(state: &AppState, token: &str) -> Result<AuthUse
         tracing::debug!(reason = %e, "token refused");
         AppError::unauthorized()
     })?;
-    if !claims.jti.is_empty() && state.store.tokens.is_jti_revoked(&claims.jti).await? {
-        return Err(AppError::unauthorized());
-    }
     let subject = claims.subject().unwrap_or_default();
+    // Unknown user and revoked `jti` are the same 401 (an empty `jti` is never revoked).
     let user = state
         .store
         .users
-        .find_by_id(subject)
+        .find_for_token(subject, &claims.jti)
         .await?
         .ok_or_else(AppError::unauthorized)?;
     if claims.ver != user.token_version {

@@ -26,6 +26,10 @@ pub trait UserRepo: Send + Sync {
     /// Inserts a new user; a taken email is `StoreError::Duplicate("email")`.
     async fn create(&self, user: &User) -> StoreResult<()>;
     async fn find_by_id(&self, id: &str) -> StoreResult<Option<User>>;
+    /// The user an access token names, or `None` when there is no such user or the token's
+    /// `jti` is revoked (both are the same 401). One lookup per authenticated request, so the
+    /// engines answer it in one round trip where they can.
+    async fn find_for_token(&self, id: &str, jti: &str) -> StoreResult<Option<User>>;
     /// `email` must already be normalised.
     async fn find_by_email(&self, email: &str) -> StoreResult<Option<User>>;
     /// Replaces the stored user with `user` (matched by id); false when it does not exist.

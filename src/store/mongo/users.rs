@@ -78,12 +78,15 @@ impl TryFrom<UserDoc> for User {
 
 pub(super) struct MongoUsers {
     users: Collection<UserDoc>,
+    /// The revocation list (kept by `MongoTokens`), read here for `find_for_token`.
+    revoked: Collection<Document>,
 }
 
 impl MongoUsers {
     pub(super) fn new(db: &Database) -> Self {
         Self {
             users: db.collection("users"),
+            revoked: db.collection("revoked_tokens"),
         }
     }
 }
@@ -110,6 +113,17 @@ impl UserRepo for MongoUsers {
             .await
             .map_err(map_err)?;
         found.map(User::try_from).transpose()
+    }
+
+    async fn find_for_token(&self, id: &str, jti: &str) -> StoreResult<Option<User>> {
+        // Two collections: both reads go out at once.
+        let user = async { self.users.find_one(doc! {"_id": id}).await };
+        let revoked = async { self.revoked.find_one(doc! {"_id": jti}).await };
+        let (user, revoked) = tokio::try_join!(user, revoked).map_err(map_err)?;
+        if revoked.is_some() {
+            return Ok(None);
+        }
+        user.map(User::try_from).transpose()
     }
 
     async fn find_by_email(&self, email: &str) -> StoreResult<Option<User>> {
