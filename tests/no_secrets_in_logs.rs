@@ -221,6 +221,24 @@ async fn passwords_credentials_and_tokens_never_reach_the_logs() {
         "no AI failure line:\n{logs}"
     );
 
+    // One JSON access line per request, with the fields operators search by.
+    let user_id = registered["user"]["id"].as_str().expect("user id");
+    let save_line = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|line| line["target"] == "access" && line["route"] == "/api/keys/save")
+        .unwrap_or_else(|| panic!("no JSON access line for /api/keys/save:\n{logs}"));
+    assert_eq!(save_line["method"], "POST", "{save_line}");
+    assert_eq!(save_line["status"], 200, "{save_line}");
+    assert_eq!(save_line["user_id"], user_id, "{save_line}");
+    for field in ["request_id", "ip"] {
+        assert!(
+            save_line[field].as_str().is_some_and(|v| !v.is_empty()),
+            "{field} missing: {save_line}"
+        );
+    }
+    assert!(save_line["latency_ms"].is_number(), "{save_line}");
+
     let mut secrets: Vec<(&str, String)> = vec![
         ("password", TEST_PASSWORD.into()),
         ("new password", NEW_PASSWORD.into()),
