@@ -315,12 +315,17 @@ async fn list_filters_by_status(engine: Engine) {
         .await;
     app.post_auth(&format!("/api/bots/{}/stop", ids[2]), &token, json!({}))
         .await;
+    // Sorted: bots created in the same millisecond are listed in id order, not creation
+    // order, and this test is about which bots a filter keeps.
     let names = |v: Value| -> Vec<String> {
-        v.as_array()
+        let mut ids: Vec<String> = v
+            .as_array()
             .unwrap()
             .iter()
             .map(|b| b["id"].as_str().unwrap().to_string())
-            .collect()
+            .collect();
+        ids.sort();
+        ids
     };
     for (status, expected) in [
         ("active", vec![ids[0].clone()]),
@@ -330,6 +335,8 @@ async fn list_filters_by_status(engine: Engine) {
         ("deleted", vec![]),
         ("", ids.clone()),
     ] {
+        let mut expected = expected;
+        expected.sort();
         let got = body(
             app.get_auth(&format!("/api/bots?status={status}"), &token)
                 .await,
