@@ -206,20 +206,23 @@ async fn pause_all_active_and_transition_status_are_conditional(engine: Engine) 
     started.pause_reason = None;
     started.started_at = Some(now);
     started.current_capital = 1.0;
-    assert!(!bots
+    assert!(bots
         .transition_status(&started, &[BotStatus::Stopped])
         .await
-        .expect("cas"));
+        .expect("cas")
+        .is_none());
     assert_eq!(
         bots.find(&me, &a).await.expect("db").expect("a").status,
         BotStatus::Paused,
         "a failed compare-and-set writes nothing"
     );
-    assert!(bots
+    let returned = bots
         .transition_status(&started, &[BotStatus::Paused])
         .await
-        .expect("cas"));
+        .expect("cas")
+        .expect("written");
     let after = bots.find(&me, &a).await.expect("db").expect("a");
+    assert_eq!(returned, after, "the answer is the bot as stored");
     assert_eq!(after.status, BotStatus::Active);
     assert_eq!(after.pause_reason, None);
     assert!(after.started_at.is_some());
@@ -231,10 +234,10 @@ async fn pause_all_active_and_transition_status_are_conditional(engine: Engine) 
     foreign.user_id = other_id;
     foreign.status = BotStatus::Paused;
     assert!(
-        !bots
-            .transition_status(&foreign, &[BotStatus::Active])
+        bots.transition_status(&foreign, &[BotStatus::Active])
             .await
-            .expect("cas"),
+            .expect("cas")
+            .is_none(),
         "another user's id matches nothing"
     );
 }

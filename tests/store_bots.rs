@@ -411,7 +411,8 @@ async fn status_writes_make_older_reads_stale(engine: Engine) {
         .bots
         .transition_status(&stopped, &[BotStatus::Paused])
         .await
-        .unwrap());
+        .unwrap()
+        .is_some());
     let mut older = stale_b.clone();
     older.name = "renamed".into();
     assert!(!store.bots.save(&older).await.unwrap());

@@ -78,12 +78,12 @@ async fn promote(
         return Ok(Json(answer));
     }
     // Compare-and-set: a start or stop that got in first wins, and nothing is overwritten.
-    if !state.store.bots.transition_status(&bot, &[from]).await? {
+    let Some(bot) = state.store.bots.transition_status(&bot, &[from]).await? else {
         let current = load_bot(&state, user.id(), &bot_id).await?;
         return Ok(Json(
             json!({"success": false, "message": "The bot's status changed meanwhile; try again", "bot_id": current.id}),
         ));
-    }
+    };
     let message = format!("Bot '{}' promoted; start it to trade live", bot.name);
     emit(
         &state,

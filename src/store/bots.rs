@@ -135,9 +135,10 @@ pub trait BotRepo: Send + Sync {
     ) -> StoreResult<Vec<Bot>>;
     /// Compare-and-set of a status change: writes `bot`'s lifecycle fields (see
     /// `LIFECYCLE_FIELDS`) only while the stored bot (same id and user, not deleted) is still in
-    /// one of `from`. False when it is not (changed meanwhile, deleted, or someone else's).
-    /// Fill-owned fields (capital, profit, counters) are never touched.
-    async fn transition_status(&self, bot: &Bot, from: &[BotStatus]) -> StoreResult<bool>;
+    /// one of `from`, and returns the bot as stored afterwards (with its new version and any
+    /// fill booked meanwhile). `None` when it is not (changed meanwhile, deleted, or someone
+    /// else's). Fill-owned fields (capital, profit, counters) are never touched.
+    async fn transition_status(&self, bot: &Bot, from: &[BotStatus]) -> StoreResult<Option<Bot>>;
 }
 
 /// How often `update_bot` re-reads and re-applies a change after losing a race.

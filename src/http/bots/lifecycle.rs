@@ -64,7 +64,7 @@ async fn act(
         let mut bot = before.clone();
         status_machine::apply(&mut bot, action, next, now, reason.as_deref());
         match ops::commit_transition(state, &before, &bot).await? {
-            Commit::Written => return Ok(announce(state, user_id, action, &bot)),
+            Commit::Written(stored) => return Ok(announce(state, user_id, action, &stored)),
             Commit::StatusChanged => continue,
             Commit::EmergencyStop => {
                 let current = load_bot(state, user_id, id).await?;

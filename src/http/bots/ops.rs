@@ -64,9 +64,10 @@ pub async fn pause_all(state: &AppState, user_id: &str, reason: &str) -> AppResu
 }
 
 /// How writing an allowed transition went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Commit {
-    Written,
+    /// Written; the bot as stored now.
+    Written(Bot),
     /// The stored status was no longer the one the transition was decided on.
     StatusChanged,
     /// The bot went active but the emergency stop was switched on meanwhile: it was put back.
@@ -79,11 +80,11 @@ pub enum Commit {
 /// re-read sees the flag and the bot is put back to how it was.
 pub async fn commit_transition(state: &AppState, before: &Bot, after: &Bot) -> AppResult<Commit> {
     let bots = &state.store.bots;
-    if !bots.transition_status(after, &[before.status]).await? {
+    let Some(written) = bots.transition_status(after, &[before.status]).await? else {
         return Ok(Commit::StatusChanged);
-    }
-    if after.status != BotStatus::Active {
-        return Ok(Commit::Written);
+    };
+    if written.status != BotStatus::Active {
+        return Ok(Commit::Written(written));
     }
     let settings = state
         .store
@@ -91,7 +92,7 @@ pub async fn commit_transition(state: &AppState, before: &Bot, after: &Bot) -> A
         .get(&after.user_id, state.clock.now())
         .await?;
     if !settings.emergency_stop {
-        return Ok(Commit::Written);
+        return Ok(Commit::Written(written));
     }
     // If the stop's own pause got here first, the bot is already paused: nothing to undo.
     let mut back = before.clone();

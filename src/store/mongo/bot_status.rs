@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use mongodb::bson::{doc, Bson, Document};
+use mongodb::options::ReturnDocument;
 use mongodb::Collection;
 
 use super::bots::MongoBots;
@@ -49,9 +50,9 @@ pub(super) async fn transition_status(
     bots: &Collection<Document>,
     bot: &Bot,
     from: &[BotStatus],
-) -> StoreResult<bool> {
+) -> StoreResult<Option<Bot>> {
     if !crate::store::bots::transition_applies(bot, from)? {
-        return Ok(false);
+        return Ok(None);
     }
     let encoded = MongoBots::encode(bot)?;
     let mut set = Document::new();
@@ -59,12 +60,13 @@ pub(super) async fn transition_status(
         set.insert(field, encoded.get(field).cloned().unwrap_or(Bson::Null));
     }
     let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
-    let r = bots
-        .update_one(
+    let stored = bots
+        .find_one_and_update(
             doc! {"_id": &bot.id, "user_id": &bot.user_id, "status": {"$in": from}},
             doc! {"$set": set, "$inc": {"version": 1_i64}},
         )
+        .return_document(ReturnDocument::After)
         .await
         .map_err(map_err)?;
-    Ok(r.matched_count == 1)
+    stored.map(MongoBots::decode).transpose()
 }

@@ -450,7 +450,7 @@ impl BotRepo for MongoBots {
         super::bot_status::pause_all_active(&self.bots, user_id, reason, now).await
     }
 
-    async fn transition_status(&self, bot: &Bot, from: &[BotStatus]) -> StoreResult<bool> {
+    async fn transition_status(&self, bot: &Bot, from: &[BotStatus]) -> StoreResult<Option<Bot>> {
         super::bot_status::transition_status(&self.bots, bot, from).await
     }
 }

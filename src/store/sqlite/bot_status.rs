@@ -49,9 +49,9 @@ pub(super) async fn transition_status(
     pool: &SqlitePool,
     bot: &Bot,
     from: &[BotStatus],
-) -> StoreResult<bool> {
+) -> StoreResult<Option<Bot>> {
     if !crate::store::bots::transition_applies(bot, from)? {
-        return Ok(false);
+        return Ok(None);
     }
     let value =
         serde_json::to_value(bot).map_err(|e| StoreError::Other(format!("encode bot: {e}")))?;
@@ -65,9 +65,9 @@ pub(super) async fn transition_status(
     let sql = format!(
         "UPDATE bots SET status = ?, updated_at = ?, doc = json_set(doc, {paths}, \
          '$.version', COALESCE(json_extract(doc, '$.version'), 0) + 1) \
-         WHERE id = ? AND user_id = ? AND status IN ({placeholders})"
+         WHERE id = ? AND user_id = ? AND status IN ({placeholders}) RETURNING doc"
     );
-    let mut query = sqlx::query(&sql)
+    let mut query = sqlx::query_scalar::<_, String>(&sql)
         .bind(bot.status.as_str())
         .bind(to_millis(bot.updated_at));
     for field in LIFECYCLE_FIELDS {
@@ -81,6 +81,6 @@ pub(super) async fn transition_status(
     for status in from {
         query = query.bind(status.as_str());
     }
-    let r = query.execute(pool).await.map_err(map_err)?;
-    Ok(r.rows_affected() == 1)
+    let stored = query.fetch_optional(pool).await.map_err(map_err)?;
+    stored.as_deref().map(decode).transpose()
 }

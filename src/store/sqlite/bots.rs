@@ -335,7 +335,7 @@ impl BotRepo for SqliteBots {
         super::bot_status::pause_all_active(&self.pool, user_id, reason, now).await
     }
 
-    async fn transition_status(&self, bot: &Bot, from: &[BotStatus]) -> StoreResult<bool> {
+    async fn transition_status(&self, bot: &Bot, from: &[BotStatus]) -> StoreResult<Option<Bot>> {
         super::bot_status::transition_status(&self.pool, bot, from).await
     }
 }
