@@ -67,7 +67,7 @@ pub async fn pause_all(state: &AppState, user_id: &str, reason: &str) -> AppResu
 #[derive(Debug, Clone, PartialEq)]
 pub enum Commit {
     /// Written; the bot as stored now.
-    Written(Bot),
+    Written(Box<Bot>),
     /// The stored status was no longer the one the transition was decided on.
     StatusChanged,
     /// The bot went active but the emergency stop was switched on meanwhile: it was put back.
@@ -84,7 +84,7 @@ pub async fn commit_transition(state: &AppState, before: &Bot, after: &Bot) -> A
         return Ok(Commit::StatusChanged);
     };
     if written.status != BotStatus::Active {
-        return Ok(Commit::Written(written));
+        return Ok(Commit::Written(Box::new(written)));
     }
     let settings = state
         .store
@@ -92,7 +92,7 @@ pub async fn commit_transition(state: &AppState, before: &Bot, after: &Bot) -> A
         .get(&after.user_id, state.clock.now())
         .await?;
     if !settings.emergency_stop {
-        return Ok(Commit::Written(written));
+        return Ok(Commit::Written(Box::new(written)));
     }
     // If the stop's own pause got here first, the bot is already paused: nothing to undo.
     let mut back = before.clone();
