@@ -1,6 +1,7 @@
 //! Amarktai: the trading-bot platform API server (library; `main.rs` is a thin CLI over it).
 
 pub mod ai;
+pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -11,6 +11,8 @@ use serde_json::json;
 
 use super::notify;
 use super::runner::Engine;
+use crate::app::bots::bot_json;
+use crate::app::events::emit;
 use crate::config::Config;
 use crate::domain::autopilot::{self, ReinvestPlan, Withdrawal};
 use crate::domain::bot::{Bot, BotStatus, Exchange, NewBot, RiskMode, TradingMode};
@@ -20,7 +22,6 @@ use crate::domain::training;
 use crate::domain::user::UserStatus;
 use crate::error::AppResult;
 use crate::events::EventType;
-use crate::http::bots::ops::{bot_json, emit};
 use crate::state::AppState;
 use crate::store::bots::{update_bot, BotCaps, CreateOutcome, UPDATE_ATTEMPTS};
 use crate::store::StoreError;

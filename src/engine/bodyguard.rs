@@ -209,7 +209,7 @@ async fn guard_daily_loss(
         "AI bodyguard: daily loss of {loss:.1} % reached the {} % limit",
         limits.daily_loss_limit_pct
     );
-    let paused = crate::http::bots::ops::pause_all(state, user_id, &reason).await?;
+    let paused = crate::app::bots::pause_all(state, user_id, &reason).await?;
     if paused.is_empty() {
         return Ok(false);
     }

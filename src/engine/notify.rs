@@ -2,11 +2,12 @@
 
 use serde_json::json;
 
+use crate::app::bots::bot_json;
+use crate::app::events::emit;
 use crate::domain::bot::{Bot, BotStatus};
 use crate::domain::settings::Alert;
 use crate::error::AppResult;
 use crate::events::EventType;
-use crate::http::bots::ops::{bot_json, emit};
 use crate::state::AppState;
 
 /// Stores an alert and pushes it to the user's realtime clients.

@@ -10,6 +10,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use crate::app::bots::{self as ops, bot_json};
+use crate::app::events::emit;
 use crate::auth::{AdminUser, AuthUser};
 use crate::domain::bot::{Bot, BotStatus};
 use crate::domain::overrides;
@@ -17,7 +19,6 @@ use crate::domain::status_machine::{self, BotAction};
 use crate::error::{parse_optional_json, AppError, AppJson, AppResult};
 use crate::events::EventType;
 use crate::http::admin::audit;
-use crate::http::bots::ops::{self, bot_json, emit};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {

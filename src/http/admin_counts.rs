@@ -10,7 +10,7 @@ pub async fn bots_count(state: &AppState, user_id: &str) -> AppResult<u64> {
 
 /// Pauses every active bot of a user; returns how many were paused.
 pub async fn pause_all_bots(state: &AppState, user_id: &str, reason: &str) -> AppResult<u64> {
-    Ok(crate::http::bots::ops::pause_all(state, user_id, reason)
+    Ok(crate::app::bots::pause_all(state, user_id, reason)
         .await?
         .len() as u64)
 }

@@ -6,11 +6,11 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::app::bots as ops;
 use crate::auth::CurrentUser;
 use crate::domain::bot::{BotStatus, Exchange, TradingMode};
 use crate::domain::status_machine;
 use crate::error::{AppError, AppResult};
-use crate::http::bots::ops;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {

@@ -6,11 +6,12 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::app::bots as ops;
+use crate::app::events::emit;
 use crate::auth::CurrentUser;
 use crate::domain::settings::{Alert, SystemMode};
 use crate::error::{parse_optional_json, AppError, AppJson, AppResult};
 use crate::events::EventType;
-use crate::http::bots::ops::{self, emit};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {

@@ -5,12 +5,13 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use crate::app::bots::{bot_json, load_bot};
+use crate::app::events::emit;
 use crate::auth::CurrentUser;
 use crate::domain::bot::BotStatus;
 use crate::domain::{quarantine, training};
 use crate::error::AppResult;
 use crate::events::EventType;
-use crate::http::bots::ops::{bot_json, emit, load_bot};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod bots;
 pub mod chat;
+pub mod common;
 pub mod keys;
 pub mod leases;
 pub mod ledger;

@@ -7,12 +7,12 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+use crate::app::events::emit;
 use crate::domain::bot::{Bot, BotStatus};
 use crate::domain::circuit_breaker::{self, BreakerInput};
 use crate::domain::gates::utc_day_start;
 use crate::domain::settings::Alert;
 use crate::events::EventType;
-use crate::http::bots::ops::emit;
 use crate::state::AppState;
 use crate::store::bots::update_bot;
 use crate::store::{StoreError, StoreResult};

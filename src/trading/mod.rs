@@ -9,10 +9,11 @@ pub mod scheduled;
 
 use serde_json::json;
 
+use crate::app::bots::bot_json;
+use crate::app::events::emit;
 use crate::domain::bot::{Bot, BotStatus};
 use crate::domain::trade::Trade;
 use crate::events::EventType;
-use crate::http::bots::ops::{bot_json, emit};
 use crate::state::AppState;
 
 /// Announces a booked trade: `trade_executed` (the trade), `profit_updated` (the bot's new

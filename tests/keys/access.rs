@@ -100,7 +100,10 @@ async fn another_users_keys_are_invisible(engine: Engine) {
         json!({"provider": "binance"}),
     )
     .await;
-    assert_eq!(status, 404);
+    assert_eq!(
+        status, 400,
+        "the owner's saved key is not the caller's to test"
+    );
     let listed: serde_json::Value = app
         .get_auth("/api/api-keys", &other)
         .await

@@ -200,7 +200,11 @@ async fn testing_without_a_saved_key_or_with_another_key(engine: Engine) {
     .await;
     assert_eq!(
         (status, resp["detail"].as_str()),
-        (404, Some("No API key saved for Binance"))
+        (
+            400,
+            Some("No API key saved for Binance and none in the request")
+        ),
+        "nothing to test is a bad request (not a 404, which reads as no such route)"
     );
     let (status, _) = post_json(&app, &token, "/api/api-keys/kraken/test", json!({})).await;
     assert_eq!(status, 404);

@@ -7,10 +7,12 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::ops::{self, bot_json, emit, load_bot, Commit};
+use crate::app::bot_lifecycle::{self, ActionOutcome};
+use crate::app::bots::bot_json;
+use crate::app::events::emit;
 use crate::auth::CurrentUser;
 use crate::domain::bot::{Bot, TradingMode};
-use crate::domain::status_machine::{self, BotAction, Refusal, EMERGENCY_STOP_REFUSAL};
+use crate::domain::status_machine::BotAction;
 use crate::domain::{evolve, training};
 use crate::error::{parse_optional_json, AppError, AppResult};
 use crate::events::EventType;
@@ -32,13 +34,8 @@ struct ReasonBody {
     reason: Option<String>,
 }
 
-/// How often a transition is re-decided when the bot's status changed between reading and
-/// writing it (another request or an engine got there first).
-const TRANSITION_ATTEMPTS: usize = 3;
-
-/// Runs one action through the status machine. A refused transition is a 200 with
-/// `success:false` (the dashboard expects that), and nothing is written. The write is a
-/// compare-and-set on the status the decision was made on (see `ops::commit_transition`).
+/// Runs one action through the status machine (`app::bot_lifecycle`). A refused transition
+/// is a 200 with `success:false` (the dashboard expects that), and nothing is written.
 async fn act(
     state: &AppState,
     user_id: &str,
@@ -53,57 +50,20 @@ async fn act(
         .map(str::trim)
         .filter(|r| !r.is_empty())
         .map(|r| r.chars().take(200).collect::<String>());
-    for _ in 0..TRANSITION_ATTEMPTS {
-        let before = load_bot(state, user_id, id).await?;
-        let now = state.clock.now();
-        let ctx = ops::transition_context(state, user_id, now).await?;
-        let next = match status_machine::transition(&before, action, ctx) {
-            Ok(next) => next,
-            Err(refusal) => return Ok(refused(&before, &refusal)),
-        };
-        let mut bot = before.clone();
-        status_machine::apply(&mut bot, action, next, now, reason.as_deref());
-        match ops::commit_transition(state, &before, &bot).await? {
-            Commit::Written(stored) => return Ok(announce(state, user_id, action, &stored)),
-            Commit::StatusChanged => continue,
-            Commit::EmergencyStop => {
-                let current = load_bot(state, user_id, id).await?;
-                return Ok(refused(&current, &Refusal::new(EMERGENCY_STOP_REFUSAL)));
-            }
+    let outcome = bot_lifecycle::act(state, user_id, id, action, reason.as_deref()).await?;
+    Ok(Json(match outcome {
+        ActionOutcome::Done { bot, message } => {
+            json!({"success": true, "message": message, "bot": bot_json(&bot)})
         }
-    }
-    let current = load_bot(state, user_id, id).await?;
-    Ok(refused(
-        &current,
-        &Refusal::new("The bot's status changed meanwhile; try again"),
-    ))
-}
-
-/// The 200 `success:false` answer for a refused action.
-fn refused(bot: &Bot, refusal: &Refusal) -> Json<Value> {
-    let mut answer = json!({"success": false, "message": refusal.reason, "bot": bot_json(bot)});
-    if let Some(hours) = refusal.hours_remaining {
-        answer["hours_remaining"] = json!((hours * 100.0).round() / 100.0);
-    }
-    Json(answer)
-}
-
-/// Publishes the action's event and answers with the changed bot.
-fn announce(state: &AppState, user_id: &str, action: BotAction, bot: &Bot) -> Json<Value> {
-    let (event, verb) = match action {
-        BotAction::Start => (EventType::BotStarted, "started"),
-        BotAction::Stop => (EventType::BotStopped, "stopped"),
-        BotAction::Pause => (EventType::BotPaused, "paused"),
-        _ => (EventType::BotResumed, "resumed"),
-    };
-    let message = format!("Bot '{}' {verb}", bot.name);
-    emit(
-        state,
-        user_id,
-        event,
-        json!({"bot": bot_json(bot), "message": message}),
-    );
-    Json(json!({"success": true, "message": message, "bot": bot_json(bot)}))
+        ActionOutcome::Refused { bot, refusal } => {
+            let mut answer =
+                json!({"success": false, "message": refusal.reason, "bot": bot_json(&bot)});
+            if let Some(hours) = refusal.hours_remaining {
+                answer["hours_remaining"] = json!((hours * 100.0).round() / 100.0);
+            }
+            answer
+        }
+    }))
 }
 
 async fn start(

@@ -1,7 +1,6 @@
 //! `/api/bots`: list, create, batch-create, get, status, update (whitelisted), delete.
 
 mod lifecycle;
-pub mod ops;
 
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
@@ -9,6 +8,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::app::bots::{self as ops, bot_json, load_bot};
+use crate::app::events::emit;
 use crate::auth::CurrentUser;
 use crate::domain::bot::{Bot, BotStatus, Exchange, NewBot, RiskMode, TradingMode};
 use crate::domain::bot_rules::{self, BotUpdateInput, NewBotInput};
@@ -17,7 +18,6 @@ use crate::events::EventType;
 use crate::state::AppState;
 use crate::store::bots::{update_bot, BotCaps, CreateOutcome};
 use crate::store::StoreError;
-use ops::{bot_json, emit, load_bot};
 
 pub fn router() -> Router<AppState> {
     Router::new()

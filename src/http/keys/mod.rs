@@ -3,7 +3,7 @@
 //! static segments first).
 
 mod body;
-pub mod ops;
+use crate::app::keys as ops;
 
 use axum::extract::{Path, State};
 use axum::routing::{delete, get, post};

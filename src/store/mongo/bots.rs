@@ -15,7 +15,7 @@ use crate::store::bots::{
     deleted_name_key, name_key, BotCaps, BotRepo, BotSummary, BotTotals, CreateOutcome,
     UPDATE_ATTEMPTS,
 };
-use crate::store::sqlite::as_deleted;
+use crate::store::common::as_deleted;
 use crate::store::{StoreError, StoreResult};
 
 const DATES: &[&str] = &[
@@ -395,7 +395,7 @@ impl BotRepo for MongoBots {
                 .unwrap_or(("", ""));
             rows.push((status.to_string(), mode.to_string(), count_field(&row)));
         }
-        Ok(crate::store::sqlite::totals_from(rows.into_iter()))
+        Ok(crate::store::common::totals_from(rows.into_iter()))
     }
 
     async fn usage_for_user(&self, user_id: &str) -> StoreResult<(u64, u64)> {

@@ -189,7 +189,7 @@ impl LedgerRepo for MongoLedger {
             let total = row
                 .get_f64("total")
                 .unwrap_or_else(|_| int(&row, "total") as f64);
-            crate::store::sqlite::fold_totals(
+            crate::store::common::fold_totals(
                 &mut totals,
                 kind,
                 bot,

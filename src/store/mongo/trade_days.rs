@@ -379,7 +379,7 @@ impl TradeDays {
             .iter()
             .filter(|row| number(row, "trades") > 0.0)
             .filter_map(|row| {
-                let period_start = crate::store::sqlite::day_start(row.get_str("day").ok()?)?;
+                let period_start = crate::store::common::day_start(row.get_str("day").ok()?)?;
                 Some(PeriodBucket {
                     period_start,
                     profit: number(row, "profit"),

@@ -275,7 +275,7 @@ impl TradeRepo for MongoTrades {
         let mut out = Vec::new();
         while let Some(row) = cursor.try_next().await.map_err(map_err)? {
             let Some(period_start) =
-                crate::store::sqlite::day_start(row.get_str("_id").unwrap_or(""))
+                crate::store::common::day_start(row.get_str("_id").unwrap_or(""))
             else {
                 continue;
             };

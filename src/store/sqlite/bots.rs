@@ -1,8 +1,6 @@
 //! SQLite implementation of `BotRepo`. Cap checks and inserts are one statement, so SQLite's
 //! single writer makes them atomic.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
@@ -13,6 +11,7 @@ use crate::store::bots::{
     deleted_name_key, name_key, BotCaps, BotRepo, BotSummary, BotTotals, CreateOutcome,
     UPDATE_ATTEMPTS,
 };
+use crate::store::common::{as_deleted, totals_from};
 use crate::store::{StoreError, StoreResult};
 
 pub(super) struct SqliteBots {
@@ -340,33 +339,7 @@ impl BotRepo for SqliteBots {
     }
 }
 
-/// The bot as `soft_delete` stores it (shared with the MongoDB engine).
-pub(crate) fn as_deleted(bot: &Bot, now: DateTime<Utc>) -> Bot {
-    let mut deleted = bot.clone();
-    deleted.status = BotStatus::Deleted;
-    deleted.stopped_at = Some(now);
-    deleted.updated_at = now;
-    deleted
-}
-
 /// SQLite integers are signed; versions never come near `i64::MAX`.
 fn version_param(version: u64) -> i64 {
     i64::try_from(version).unwrap_or(i64::MAX)
-}
-
-/// Folds (status, mode, count) groups into platform totals.
-pub(crate) fn totals_from(rows: impl Iterator<Item = (String, String, u64)>) -> BotTotals {
-    let mut totals = BotTotals::default();
-    let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
-    for (status, mode, n) in rows {
-        totals.total += n;
-        *by_status.entry(status).or_default() += n;
-        if mode == "live" {
-            totals.live += n;
-        } else {
-            totals.paper += n;
-        }
-    }
-    totals.active = by_status.get("active").copied().unwrap_or(0);
-    totals
 }

@@ -7,6 +7,7 @@ use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::{map_err, to_millis};
 use crate::domain::ledger::{self, ChainReport, LedgerEntry, NewLedgerEntry};
+use crate::store::common::fold_totals;
 use crate::store::ledger::{
     check_head, prev_for_append, ChainWalk, LedgerFilter, LedgerHead, LedgerRepo, LedgerTotals,
     VERIFY_PAGE,
@@ -169,19 +170,5 @@ impl LedgerRepo for SqliteLedger {
             .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
         Ok(r.rows_affected())
-    }
-}
-
-/// Adds one (kind, bot) group to the totals (shared with the MongoDB engine).
-pub(crate) fn fold_totals(totals: &mut LedgerTotals, kind: &str, bot: &str, sum: f64, n: u64) {
-    totals.entries += n;
-    *totals.by_kind.entry(kind.to_string()).or_default() += sum;
-    if bot.is_empty() {
-        return;
-    }
-    match kind {
-        "fill" => *totals.fills_by_bot.entry(bot.to_string()).or_default() += sum,
-        "transfer" => *totals.transfers_by_bot.entry(bot.to_string()).or_default() += sum,
-        _ => {}
     }
 }

@@ -154,10 +154,6 @@ pub(crate) fn map_err(err: sqlx::Error) -> StoreError {
     }
 }
 
-pub(crate) use bots::{as_deleted, totals_from};
-pub(crate) use ledger::fold_totals;
-pub(crate) use trades::day_start;
-
 pub(crate) fn to_millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }

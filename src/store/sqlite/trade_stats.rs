@@ -7,10 +7,11 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
-use super::{day_start, map_err, to_millis};
+use super::{map_err, to_millis};
 use crate::domain::periods::{bucket_start, Period, PeriodBucket};
 use crate::domain::portfolio::WinLoss;
 use crate::domain::trade::{day_key, Trade};
+use crate::store::common::day_start;
 use crate::store::trade_stats::{TradeStatsRepo, TradeTotals};
 use crate::store::{StoreError, StoreResult};
 

@@ -11,6 +11,7 @@ use crate::domain::gates::LimitCounts;
 use crate::domain::periods::PeriodBucket;
 use crate::domain::portfolio::PnlPoint;
 use crate::domain::trade::{Trade, TradeQuery, TradeStats};
+use crate::store::common::day_start;
 use crate::store::trades::{FillWrite, LimitScope, TradeRepo};
 use crate::store::{StoreError, StoreResult};
 
@@ -249,11 +250,4 @@ impl TradeRepo for SqliteTrades {
             .map_err(map_err)?;
         Ok(r.rows_affected())
     }
-}
-
-/// `YYYY-MM-DD` -> that UTC midnight (shared with the MongoDB engine).
-pub(crate) fn day_start(day: &str) -> Option<DateTime<Utc>> {
-    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
-        .ok()
-        .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
 }

@@ -1,8 +1,9 @@
-//! Key operations behind the `/api/keys` and legacy `/api/api-keys` routes: seal and store,
-//! open and test, list, delete; each change publishes its SPEC §12 events.
+//! Exchange / AI key use cases behind `/api/keys` and the legacy `/api/api-keys` routes: seal
+//! and store, open and test, list, delete; each change publishes its SPEC §12 events.
 
 use serde_json::{json, Value};
 
+use crate::app::events::emit;
 use crate::crypto::{mask_secret, CryptoError};
 use crate::domain::api_keys::{
     friendly, status_display, DECRYPT_FAILED, STATUS_NOT_CONFIGURED, STATUS_SAVED_UNTESTED,
@@ -11,7 +12,6 @@ use crate::domain::api_keys::{
 use crate::error::{AppError, AppResult};
 use crate::events::EventType;
 use crate::exchange::{test_credentials, Credentials, KeyTestOutcome as Outcome, Provider};
-use crate::http::bots::ops::emit;
 use crate::state::AppState;
 use crate::store::ApiKeyRecord;
 
@@ -149,7 +149,17 @@ pub async fn test(
             };
             return finish_test(state, user_id, provider, failed, true).await;
         }
-        (None, None) => return Err(not_saved(provider)),
+        // Nothing to test is a bad request, not a missing resource: a 404 reads as "no such
+        // route" to clients (the old server's tests expect 400).
+        (None, None) => {
+            return Err(AppError::bad_request(
+                "KEY_NOT_PROVIDED",
+                format!(
+                    "No API key saved for {} and none in the request",
+                    provider.display_name()
+                ),
+            ))
+        }
     };
     let outcome =
         test_credentials(&state.http_client, &state.config.outbound, provider, &creds).await;

@@ -1,5 +1,5 @@
-//! Shared bot operations used by several routers (bots, system, admin, training): DTOs,
-//! transition context, pausing a user's bots, and publishing domain events.
+//! Bot use cases shared by handlers and engines: the client view of a bot, loading the
+//! caller's bot, the transition context and compare-and-set commit, pausing a user's bots.
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
@@ -9,6 +9,8 @@ use crate::domain::status_machine::TransitionContext;
 use crate::error::{AppError, AppResult};
 use crate::events::EventType;
 use crate::state::AppState;
+
+pub use crate::app::events::emit;
 
 /// A bot as clients see it: every stored field plus the legacy `mode` alias.
 pub fn bot_json(bot: &Bot) -> Value {
@@ -99,9 +101,4 @@ pub async fn commit_transition(state: &AppState, before: &Bot, after: &Bot) -> A
     back.updated_at = state.clock.now();
     bots.transition_status(&back, &[BotStatus::Active]).await?;
     Ok(Commit::EmergencyStop)
-}
-
-/// Publishes a domain event to the user's realtime clients (WS + SSE, with replay).
-pub fn emit(state: &AppState, user_id: &str, kind: EventType, payload: Value) {
-    state.events.publish(user_id, kind, payload);
 }

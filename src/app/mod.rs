@@ -1,0 +1,8 @@
+//! Use cases shared by HTTP handlers, background engines and the CLI. Imports point one way:
+//! `http` and `engine` call `app`; `app` calls `domain`, `store`, `exchange`; nothing here
+//! imports `crate::http`.
+
+pub mod bot_lifecycle;
+pub mod bots;
+pub mod events;
+pub mod keys;
