@@ -14,7 +14,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/admin/resources/users", get(resources))
-        .route("/api/admin/storage", get(resources))
+        .route("/api/admin/storage", get(storage))
 }
 
 /// One grouped query per collection; users are read page by page.
@@ -67,4 +67,9 @@ async fn resources(
         "users": users, "total": users.len(), "system_totals": system_totals,
         "engine": state.store.engine(), "timestamp": state.clock.now().to_rfc3339(),
     })))
+}
+
+/// `GET /api/admin/storage`: the same table as `/api/admin/resources/users`.
+async fn storage(state: State<AppState>, admin: AdminUser) -> AppResult<Json<Value>> {
+    resources(state, admin).await
 }

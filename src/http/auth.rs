@@ -23,7 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/refresh", post(refresh))
         .route("/api/auth/logout", post(logout))
         .route("/api/auth/me", get(me))
-        .route("/api/auth/profile", get(me).put(update_profile))
+        .route("/api/auth/profile", get(profile).put(update_profile))
         .route("/api/auth/password", put(change_password))
 }
 
@@ -185,6 +185,11 @@ async fn logout(State(state): State<AppState>, req: Request) -> AppResult<Json<s
 
 async fn me(CurrentUser(auth): CurrentUser) -> Json<UserDto> {
     Json(UserDto::from(&auth.user))
+}
+
+/// `GET /api/auth/profile`: the same answer as `/api/auth/me`.
+async fn profile(user: CurrentUser) -> Json<UserDto> {
+    me(user).await
 }
 
 /// Whitelisted profile fields; anything else in the body is ignored, never written.

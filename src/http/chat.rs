@@ -20,7 +20,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/ai/chat", post(chat))
         .route("/api/ai/chat/history", get(history).delete(clear))
-        .route("/api/ai/chat/clear", post(clear))
+        .route("/api/ai/chat/clear", post(clear_legacy))
         .merge(chat_conversations::router())
 }
 
@@ -198,4 +198,9 @@ async fn clear(
 ) -> AppResult<Json<Value>> {
     let deleted = state.store.chat.clear(auth.id()).await?;
     Ok(Json(json!({"success": true, "deleted_count": deleted})))
+}
+
+/// `POST /api/ai/chat/clear`: the legacy spelling of `DELETE /api/ai/chat/history`.
+async fn clear_legacy(state: State<AppState>, user: CurrentUser) -> AppResult<Json<Value>> {
+    clear(state, user).await
 }

@@ -27,9 +27,9 @@ pub fn router() -> Router<AppState> {
             "/api/keys/{provider}",
             post(save_for).get(get_one).delete(delete_one),
         )
-        .route("/api/api-keys", get(list).post(save))
+        .route("/api/api-keys", get(list_legacy).post(save_legacy))
         .route("/api/api-keys/{provider}/test", post(test_for))
-        .route("/api/api-keys/{provider}", delete(delete_one))
+        .route("/api/api-keys/{provider}", delete(delete_legacy))
 }
 
 async fn providers() -> Json<Value> {
@@ -48,6 +48,29 @@ async fn list(
     CurrentUser(user): CurrentUser,
 ) -> AppResult<Json<Value>> {
     ops::list(&state, user.id()).await.map(Json)
+}
+
+/// `GET /api/api-keys`: the legacy spelling of `/api/keys/list`.
+async fn list_legacy(state: State<AppState>, user: CurrentUser) -> AppResult<Json<Value>> {
+    list(state, user).await
+}
+
+/// `POST /api/api-keys`: the legacy spelling of `/api/keys/save`.
+async fn save_legacy(
+    state: State<AppState>,
+    user: CurrentUser,
+    body: KeyBody,
+) -> AppResult<Json<Value>> {
+    save(state, user, body).await
+}
+
+/// `DELETE /api/api-keys/{provider}`: the legacy spelling of `DELETE /api/keys/{provider}`.
+async fn delete_legacy(
+    state: State<AppState>,
+    user: CurrentUser,
+    raw: Path<String>,
+) -> AppResult<Json<Value>> {
+    delete_one(state, user, raw).await
 }
 
 /// A provider named in the URL: unknown names are 404 (there is no such resource).

@@ -160,3 +160,19 @@ async fn docs_style(State(state): State<AppState>) -> Result<Response, AppError>
     docs_enabled(&state)?;
     Ok(with_type(DOCS_CSS, "text/css; charset=utf-8", None))
 }
+
+#[cfg(test)]
+mod gen_dump {
+    #[test]
+    fn gen_dump() {
+        let all: Vec<_> = super::paths::all().iter().map(|o| o.gen_json()).collect();
+        std::fs::write("/tmp/ops.json", serde_json::to_string_pretty(&all).unwrap()).unwrap();
+    }
+}
+#[cfg(test)]
+mod gen_dump2 {
+    #[test]
+    fn gen_dump_spec() {
+        std::fs::write("/tmp/old_spec.json", super::spec_json()).unwrap();
+    }
+}

@@ -47,6 +47,10 @@ pub struct Op {
     errors: Vec<u16>,
     /// Component schemas this operation references (collected into `components`).
     pub schemas: Vec<(String, RefOr<Schema>)>,
+    pub gen_ok_type: Option<String>,
+    pub gen_ok_list: bool,
+    pub gen_ok_ct: Option<&'static str>,
+    pub gen_body_type: Option<String>,
 }
 
 fn op(method: HttpMethod, path: &'static str, tag: &'static str, summary: &'static str) -> Op {
@@ -63,6 +67,10 @@ fn op(method: HttpMethod, path: &'static str, tag: &'static str, summary: &'stat
         ok: None,
         errors: Vec::new(),
         schemas: Vec::new(),
+        gen_ok_type: None,
+        gen_ok_list: false,
+        gen_ok_ct: None,
+        gen_body_type: None,
     }
 }
 
@@ -116,18 +124,22 @@ impl Op {
     }
     /// A request body of schema `T` accepted in several content types.
     pub fn body_as<T: ToSchema>(mut self, types: &[&'static str], required: bool) -> Self {
+        self.gen_body_type = Some(std::any::type_name::<T>().replace("amarktai::", "crate::"));
         let schema = reference::<T>(&mut self.schemas);
         self.body = Some((types.to_vec(), schema, required));
         self
     }
     /// 200 (or `status`) with a JSON body of schema `T`.
     pub fn ok<T: ToSchema>(mut self) -> Self {
+        self.gen_ok_type = Some(std::any::type_name::<T>().replace("amarktai::", "crate::"));
         let schema = reference::<T>(&mut self.schemas);
         self.ok = Some(("application/json", schema));
         self
     }
     /// 200 with a JSON array of `T`.
     pub fn ok_list<T: ToSchema>(mut self) -> Self {
+        self.gen_ok_type = Some(std::any::type_name::<T>().replace("amarktai::", "crate::"));
+        self.gen_ok_list = true;
         let item = reference::<T>(&mut self.schemas);
         let array = ArrayBuilder::new().items(item).build();
         self.ok = Some(("application/json", RefOr::T(Schema::Array(array))));
@@ -135,6 +147,7 @@ impl Op {
     }
     /// 200 with a non-JSON body (HTML, JavaScript, Prometheus text, an event stream).
     pub fn ok_raw(mut self, content_type: &'static str) -> Self {
+        self.gen_ok_ct = Some(content_type);
         let text = ObjectBuilder::new().schema_type(Type::String).build();
         self.ok = Some((content_type, RefOr::T(Schema::Object(text))));
         self
@@ -287,4 +300,20 @@ fn status_text(status: u16) -> String {
         _ => "Response",
     };
     text.to_string()
+}
+
+impl Op {
+    pub fn gen_json(&self) -> serde_json::Value {
+        let op = self.build();
+        let b = self.body.as_ref().map(|(types, _, req)| (types.clone(), *req));
+        serde_json::json!({
+            "method": serde_json::to_value(&self.method).unwrap(),
+            "path": self.path, "tag": self.tag, "summary": self.summary,
+            "description": self.description, "access": format!("{:?}", self.access),
+            "query": self.query.iter().map(|(n,k,d)| serde_json::json!([n, format!("{:?}", k), d])).collect::<Vec<_>>(),
+            "body_type": self.gen_body_type, "body": b,
+            "ok_status": self.ok_status, "ok_type": self.gen_ok_type, "ok_list": self.gen_ok_list, "ok_ct": self.gen_ok_ct,
+            "errors": self.errors, "operation_id": op.operation_id,
+        })
+    }
 }
