@@ -1,5 +1,6 @@
-//! The OpenAPI document matches the routers (both ways), has a valid 3.1 shape, and the docs
-//! page is served offline with a strict CSP (and hidden in production unless enabled).
+//! The OpenAPI document is generated from the handlers and matches what the server serves
+//! (both ways), has a valid 3.1 shape, and the docs page is served offline with a strict CSP
+//! (and hidden in production unless enabled).
 
 mod common;
 #[path = "openapi/route_scan.rs"]
@@ -12,20 +13,26 @@ use common::{Engine, TestApp, TestConfig};
 use route_scan::Route;
 use serde_json::Value;
 
-/// Documented routes that other branches are still building. When one of them lands in the
-/// router, `planned_routes_are_not_in_the_router_yet` fails: delete it from this list.
-const PLANNED_ROUTES: &[(&str, &str)] = &[];
-
 const HTTP_METHODS: [&str; 8] = [
     "get", "post", "put", "delete", "patch", "head", "options", "trace",
 ];
 
-fn router_routes() -> BTreeSet<Route> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
-    let routes = route_scan::routes_in(&dir).unwrap_or_else(|e| panic!("route scan: {e}"));
+fn http_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http")
+}
+
+/// Routes registered with plain axum `.route(...)` in src/http.
+fn plain_routes() -> BTreeSet<Route> {
+    route_scan::routes_in(&http_dir()).unwrap_or_else(|e| panic!("route scan: {e}"))
+}
+
+/// Operations declared by `#[utoipa::path]` on handlers in src/http.
+fn annotated_routes() -> BTreeSet<Route> {
+    let routes =
+        route_scan::annotated_in(&http_dir()).unwrap_or_else(|e| panic!("attribute scan: {e}"));
     assert!(
         routes.len() > 50,
-        "the route scan found only {} routes: is it broken?",
+        "the attribute scan found only {} operations: is it broken?",
         routes.len()
     );
     routes
@@ -47,13 +54,6 @@ fn spec_routes(spec: &Value) -> BTreeSet<Route> {
     routes
 }
 
-fn planned() -> BTreeSet<Route> {
-    PLANNED_ROUTES
-        .iter()
-        .map(|(m, p)| (m.to_string(), p.to_string()))
-        .collect()
-}
-
 fn listing(routes: &BTreeSet<Route>) -> String {
     routes
         .iter()
@@ -63,53 +63,66 @@ fn listing(routes: &BTreeSet<Route>) -> String {
 }
 
 #[test]
-fn every_route_in_the_router_is_documented_with_the_same_method() {
-    let documented = spec_routes(&spec());
-    let missing: BTreeSet<Route> = router_routes().difference(&documented).cloned().collect();
+fn no_route_bypasses_the_documented_router() {
+    let plain = plain_routes();
     assert!(
-        missing.is_empty(),
-        "routes registered in src/http but missing from the OpenAPI spec \
-         (add them to src/http/openapi/paths/):\n{}",
-        listing(&missing)
+        plain.is_empty(),
+        "routes registered with plain `.route(...)` have no OpenAPI document: register them \
+         with `.routes(routes!(handler))` and a `#[utoipa::path]` on the handler:\n{}",
+        listing(&plain)
     );
 }
 
 #[test]
-fn every_documented_route_exists_in_the_router_or_is_planned() {
-    let router = router_routes();
-    let planned = planned();
-    let phantom: BTreeSet<Route> = spec_routes(&spec())
-        .into_iter()
-        .filter(|r| !router.contains(r) && !planned.contains(r))
-        .collect();
+fn every_annotated_handler_is_registered_and_in_the_spec() {
+    let annotated = annotated_routes();
+    let documented = spec_routes(&spec());
+    let unregistered: BTreeSet<Route> = annotated.difference(&documented).cloned().collect();
+    assert!(
+        unregistered.is_empty(),
+        "handlers with #[utoipa::path] that no router registers through routes!:\n{}",
+        listing(&unregistered)
+    );
+    let phantom: BTreeSet<Route> = documented.difference(&annotated).cloned().collect();
     assert!(
         phantom.is_empty(),
-        "documented routes that no router registers (and that are not in PLANNED_ROUTES):\n{}",
+        "operations in the spec with no #[utoipa::path] handler in src/http:\n{}",
         listing(&phantom)
     );
 }
 
 #[test]
-fn planned_routes_are_documented_and_not_in_the_router_yet() {
-    let router = router_routes();
-    let documented = spec_routes(&spec());
-    let landed: BTreeSet<Route> = planned().intersection(&router).cloned().collect();
-    assert!(
-        landed.is_empty(),
-        "these routes are now in the router: remove them from PLANNED_ROUTES in tests/openapi.rs:\n{}",
-        listing(&landed)
-    );
-    let undocumented: BTreeSet<Route> = planned().difference(&documented).cloned().collect();
-    assert!(
-        undocumented.is_empty(),
-        "PLANNED_ROUTES entries missing from the spec:\n{}",
-        listing(&undocumented)
-    );
-    assert_eq!(
-        planned().len(),
-        PLANNED_ROUTES.len(),
-        "PLANNED_ROUTES has duplicates"
-    );
+fn every_status_an_operation_can_answer_for_its_shape_is_listed() {
+    let spec = spec();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for method in HTTP_METHODS {
+            let Some(op) = item.get(method) else { continue };
+            let name = format!("{} {path}", method.to_ascii_uppercase());
+            let responses = op["responses"].as_object().expect("responses");
+            let mut expected = vec!["429", "500", "503"];
+            if op.get("security").is_some() {
+                expected.extend(["401", "403"]);
+            }
+            if path.contains('{') {
+                expected.push("404");
+            }
+            let has_query = op["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+            if has_query {
+                expected.push("400");
+            }
+            if op.get("requestBody").is_some() {
+                expected.extend(["400", "413", "415", "422"]);
+            }
+            for status in expected {
+                assert!(
+                    responses.contains_key(status),
+                    "{name} does not list {status}"
+                );
+            }
+        }
+    }
 }
 
 /// Every `$ref` in `value`.
@@ -231,9 +244,8 @@ async fn is_unrouted(response: reqwest::Response) -> bool {
 }
 
 #[tokio::test]
-async fn documented_routes_are_served_and_planned_ones_are_not_yet() {
+async fn documented_routes_are_served() {
     let app = TestApp::spawn().await;
-    let planned = planned();
     let mut wrong = Vec::new();
     for (method, path) in spec_routes(&spec()) {
         let url = app.url(&concrete(&path));
@@ -244,17 +256,8 @@ async fn documented_routes_are_served_and_planned_ones_are_not_yet() {
             .send()
             .await
             .expect("request");
-        let unrouted = is_unrouted(response).await;
-        let is_planned = planned.contains(&(method.to_string(), path.clone()));
-        if unrouted != is_planned {
-            wrong.push(format!(
-                "  {method} {path}: {}",
-                if is_planned {
-                    "planned but served"
-                } else {
-                    "documented but not served"
-                }
-            ));
+        if is_unrouted(response).await {
+            wrong.push(format!("  {method} {path}: documented but not served"));
         }
     }
     assert!(

@@ -1,12 +1,14 @@
 //! `/api/admin/*` (role admin on every route; every action audit-logged): unlock, users, audit log.
 
+use crate::http::openapi::schemas as docs;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::Duration;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::jwt::Claims;
 use crate::auth::secret_eq::secrets_match;
@@ -18,15 +20,15 @@ use crate::http::context;
 use crate::state::AppState;
 use crate::store::AuditEntry;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/admin/unlock", post(unlock))
-        .route("/api/admin/unlock/verify", get(verify_unlock))
-        .route("/api/admin/users", get(list_users))
-        .route("/api/admin/pending-users", get(pending_users))
-        .route("/api/admin/users/{id}", delete(delete_user))
-        .route("/api/admin/users/{id}/{action}", post(user_action))
-        .route("/api/admin/audit-logs", get(audit_logs))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(unlock))
+        .routes(routes!(verify_unlock))
+        .routes(routes!(list_users))
+        .routes(routes!(pending_users))
+        .routes(routes!(delete_user))
+        .routes(routes!(user_action))
+        .routes(routes!(audit_logs))
 }
 
 const UNLOCK_TTL_SECONDS: i64 = 3600;
@@ -60,6 +62,22 @@ struct UnlockBody {
     password: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/admin/unlock",
+    operation_id = "post_api_admin_unlock",
+    tag = "Admin",
+    summary = "Unlock the admin panel with ADMIN_PASSWORD",
+    description = "400 `PASSWORD_REQUIRED` blank or missing password, 403 wrong password, 503 not configured; rate limited. Every attempt, refused ones included, is audited with its `outcome`.",
+    request_body = docs::admin::UnlockRequest,
+    responses(
+        (status = 200, description = "OK", body = docs::admin::Unlocked),
+        (status = 400, description = "Bad request (error.code says why)", body = docs::common::ErrorEnvelope),
+        (status = 403, description = "Authenticated but not allowed", body = docs::common::ErrorEnvelope),
+        (status = 503, description = "Service unavailable", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = ["admin"]))
+)]
 async fn unlock(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -151,6 +169,21 @@ struct VerifyQuery {
 }
 
 /// Checks an unlock token (header `X-Admin-Unlock-Token` or `?token=`) for the calling admin.
+#[utoipa::path(
+    get,
+    path = "/api/admin/unlock/verify",
+    operation_id = "get_api_admin_unlock_verify",
+    tag = "Admin",
+    summary = "Check an unlock token",
+    description = "Token from header `X-Admin-Unlock-Token` or `?token=`.",
+    params(
+        ("token" = Option<String>, Query, description = "The unlock token")
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::admin::UnlockVerified)
+    ),
+    security(("bearerAuth" = ["admin"]))
+)]
 async fn verify_unlock(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -213,6 +246,17 @@ async fn users_matching(state: &AppState, pending_only: bool) -> AppResult<Json<
     Ok(Json(json!({"users": rows, "total": total})))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/admin/users",
+    operation_id = "get_api_admin_users",
+    tag = "Admin",
+    summary = "All users",
+    responses(
+        (status = 200, description = "OK", body = docs::admin::AdminUserList)
+    ),
+    security(("bearerAuth" = ["admin"]))
+)]
 async fn list_users(
     State(state): State<AppState>,
     AdminUser(_): AdminUser,
@@ -220,6 +264,17 @@ async fn list_users(
     users_matching(&state, false).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/admin/pending-users",
+    operation_id = "get_api_admin_pending_users",
+    tag = "Admin",
+    summary = "Users awaiting approval",
+    responses(
+        (status = 200, description = "OK", body = docs::admin::AdminUserList)
+    ),
+    security(("bearerAuth" = ["admin"]))
+)]
 async fn pending_users(
     State(state): State<AppState>,
     AdminUser(_): AdminUser,
@@ -283,6 +338,24 @@ async fn check_rules(
     Ok(())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/admin/users/{id}/{action}",
+    operation_id = "post_api_admin_users_id_action",
+    tag = "Admin",
+    summary = "approve | block | unblock | logout | reset-password | role",
+    description = "`role` takes `{role}`. Block pauses the user's bots; block, role, reset-password and logout bump `token_version` so old tokens die at once. Self-harm (400 `SELF_ACTION_REFUSED`) and blocking or demoting the last active admin (400 `LAST_ADMIN`; blocked or pending admins do not count) are refused and audited. An unknown action is 404.",
+    params(
+        ("id" = String, Path),
+        ("action" = String, Path)
+    ),
+    request_body = Option<docs::admin::UserActionBody>,
+    responses(
+        (status = 200, description = "OK", body = docs::admin::UserActionResult),
+        (status = 400, description = "Bad request (error.code says why)", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = ["admin"]))
+)]
 async fn user_action(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -372,6 +445,22 @@ fn unreachable_delete() -> AppResult<()> {
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/admin/users/{id}",
+    operation_id = "delete_api_admin_users_id",
+    tag = "Admin",
+    summary = "Delete a user and everything they own",
+    description = "Cascade over every collection: bots, orders, trades, ledger, keys, chat messages and conversations, alerts, settings, refresh tokens; only the audit log keeps naming the user. Deleting yourself (400 `SELF_ACTION_REFUSED`) or the last active admin (400 `LAST_ADMIN`) is refused and audited.",
+    params(
+        ("id" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::admin::UserDeleted),
+        (status = 400, description = "Bad request (error.code says why)", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = ["admin"]))
+)]
 async fn delete_user(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -400,6 +489,21 @@ struct Page {
     offset: Option<u32>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/admin/audit-logs",
+    operation_id = "get_api_admin_audit_logs",
+    tag = "Admin",
+    summary = "Audit log, newest first",
+    params(
+        ("limit" = Option<i64>, Query, description = "Page size"),
+        ("offset" = Option<i64>, Query, description = "Skip this many")
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::admin::AuditLogs)
+    ),
+    security(("bearerAuth" = ["admin"]))
+)]
 async fn audit_logs(
     State(state): State<AppState>,
     AdminUser(_): AdminUser,

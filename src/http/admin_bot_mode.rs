@@ -1,11 +1,13 @@
 //! `POST /api/admin/bots/{id}/mode`: an admin switches a bot between paper and live, under
 //! the same rules as the owner plus the server's live-trading switch.
 
+use crate::http::openapi::schemas as docs;
 use axum::extract::{Path, State};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::AdminUser;
 use crate::domain::bot::TradingMode;
@@ -14,8 +16,8 @@ use crate::error::{AppError, AppJson, AppResult};
 use crate::http::admin_bots::{clean_reason, load_any, save_and_announce};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/admin/bots/{id}/mode", post(change_mode))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(change_mode))
 }
 
 #[derive(Deserialize)]
@@ -27,6 +29,21 @@ struct ModeBody {
 
 /// Paper <-> live. Live needs `ENABLE_LIVE_TRADING` and the owner's saved keys for the bot's
 /// exchange, and (as for the owner) sends the bot into the live training bay.
+#[utoipa::path(
+    post,
+    path = "/api/admin/bots/{id}/mode",
+    operation_id = "post_api_admin_bots_id_mode",
+    tag = "Admin",
+    summary = "Switch a bot between paper and live",
+    params(
+        ("id" = String, Path)
+    ),
+    request_body = docs::admin::BotModeChange,
+    responses(
+        (status = 200, description = "OK", body = docs::bots::BotActionResult)
+    ),
+    security(("bearerAuth" = ["admin"]))
+)]
 async fn change_mode(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,

@@ -2,11 +2,13 @@
 //! trading-mode changes. Each change goes through the status machine, is audit-logged, and
 //! reaches the bot's OWNER as `bot_updated`.
 
+use crate::http::openapi::schemas as docs;
 use std::collections::HashMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use axum::extract::{Path, Query, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -21,12 +23,12 @@ use crate::events::EventType;
 use crate::http::admin::audit;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/admin/bots", get(list_bots))
-        .route("/api/admin/bots/{id}/override", post(override_bot))
-        .route("/api/admin/bots/{id}/pause", post(pause))
-        .route("/api/admin/bots/{id}/resume", post(resume))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_bots))
+        .routes(routes!(override_bot))
+        .routes(routes!(pause))
+        .routes(routes!(resume))
         .merge(crate::http::admin_bot_mode::router())
 }
 
@@ -39,6 +41,17 @@ struct Page {
 }
 
 /// Non-deleted bots of every user, oldest first, with the owner's email.
+#[utoipa::path(
+    get,
+    path = "/api/admin/bots",
+    operation_id = "get_api_admin_bots",
+    tag = "Admin",
+    summary = "All bots with their owners",
+    responses(
+        (status = 200, description = "OK", body = docs::admin::AdminBotList)
+    ),
+    security(("bearerAuth" = ["admin"]))
+)]
 async fn list_bots(
     State(state): State<AppState>,
     AdminUser(_): AdminUser,
@@ -212,6 +225,22 @@ struct OverrideBody {
     reason: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/admin/bots/{id}/override",
+    operation_id = "post_api_admin_bots_id_override",
+    tag = "Admin",
+    summary = "Set override rules, optionally pause/resume",
+    description = "Emits `bot_updated` to the owner.",
+    params(
+        ("id" = String, Path)
+    ),
+    request_body = docs::admin::BotOverride,
+    responses(
+        (status = 200, description = "OK", body = docs::bots::BotActionResult)
+    ),
+    security(("bearerAuth" = ["admin"]))
+)]
 async fn override_bot(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -272,6 +301,21 @@ async fn status_action(
     apply_change(state, admin, id, name, change).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/admin/bots/{id}/pause",
+    operation_id = "post_api_admin_bots_id_pause",
+    tag = "Admin",
+    summary = "Pause any user's bot",
+    params(
+        ("id" = String, Path)
+    ),
+    request_body = Option<docs::common::ReasonBody>,
+    responses(
+        (status = 200, description = "OK", body = docs::bots::BotActionResult)
+    ),
+    security(("bearerAuth" = ["admin"]))
+)]
 async fn pause(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -281,6 +325,21 @@ async fn pause(
     status_action(&state, &admin, &id, BotAction::Pause, &body).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/admin/bots/{id}/resume",
+    operation_id = "post_api_admin_bots_id_resume",
+    tag = "Admin",
+    summary = "Resume any user's bot",
+    params(
+        ("id" = String, Path)
+    ),
+    request_body = Option<docs::common::ReasonBody>,
+    responses(
+        (status = 200, description = "OK", body = docs::bots::BotActionResult)
+    ),
+    security(("bearerAuth" = ["admin"]))
+)]
 async fn resume(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,

@@ -1,23 +1,36 @@
 //! `GET /api/admin/resources/users` (alias `/api/admin/storage`): storage each user holds in
 //! chat messages, trades, bots and alerts, counted and sized in the database.
 
+use crate::http::openapi::schemas as docs;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::AdminUser;
 use crate::domain::storage::{self, StorageTable, StoredKind, Usage};
 use crate::error::AppResult;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/admin/resources/users", get(resources))
-        .route("/api/admin/storage", get(storage))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(resources))
+        .routes(routes!(storage))
 }
 
 /// One grouped query per collection; users are read page by page.
+#[utoipa::path(
+    get,
+    path = "/api/admin/resources/users",
+    operation_id = "get_api_admin_resources_users",
+    tag = "Admin",
+    summary = "Storage used per user (computed in the database)",
+    responses(
+        (status = 200, description = "OK", body = docs::admin::ResourceUsage)
+    ),
+    security(("bearerAuth" = ["admin"]))
+)]
 async fn resources(
     State(state): State<AppState>,
     AdminUser(_): AdminUser,
@@ -70,6 +83,17 @@ async fn resources(
 }
 
 /// `GET /api/admin/storage`: the same table as `/api/admin/resources/users`.
+#[utoipa::path(
+    get,
+    path = "/api/admin/storage",
+    operation_id = "get_api_admin_storage",
+    tag = "Admin",
+    summary = "Alias of /api/admin/resources/users",
+    responses(
+        (status = 200, description = "OK", body = docs::admin::ResourceUsage)
+    ),
+    security(("bearerAuth" = ["admin"]))
+)]
 async fn storage(state: State<AppState>, admin: AdminUser) -> AppResult<Json<Value>> {
     resources(state, admin).await
 }

@@ -1,11 +1,13 @@
 //! Platform numbers for admins: `GET /api/admin/system-stats` (users, bots, trades, host) and
 //! `GET /api/status` (SPEC §1 shape). Counts come from grouped database queries.
 
+use crate::http::openapi::schemas as docs;
 use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
@@ -14,10 +16,10 @@ use crate::domain::host;
 use crate::error::AppResult;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/admin/system-stats", get(system_stats))
-        .route("/api/status", get(status))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(system_stats))
+        .routes(routes!(status))
 }
 
 /// 00:00 UTC of `now`'s day.
@@ -28,6 +30,17 @@ fn start_of_day(now: DateTime<Utc>) -> DateTime<Utc> {
         .unwrap_or(now)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/status",
+    operation_id = "get_api_status",
+    tag = "Admin",
+    summary = "Platform status: users, bots, trades today",
+    responses(
+        (status = 200, description = "OK", body = docs::health::AdminStatus)
+    ),
+    security(("bearerAuth" = ["admin"]))
+)]
 async fn status(State(state): State<AppState>, AdminUser(_): AdminUser) -> AppResult<Json<Value>> {
     let now = state.clock.now();
     let users = state.store.users.count_by_status().await?;
@@ -111,6 +124,17 @@ async fn host_stats(state: &AppState) -> Value {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/admin/system-stats",
+    operation_id = "get_api_admin_system_stats",
+    tag = "Admin",
+    summary = "Platform-wide counters",
+    responses(
+        (status = 200, description = "OK", body = docs::admin::SystemStats)
+    ),
+    security(("bearerAuth" = ["admin"]))
+)]
 async fn system_stats(
     State(state): State<AppState>,
     AdminUser(_): AdminUser,

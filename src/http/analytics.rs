@@ -1,11 +1,13 @@
 //! `/api/analytics/{equity,drawdown,win_rate}` (SPEC §7): the caller's equity curve, drawdowns
 //! on end-of-day equity, and win/loss statistics, from database aggregates.
 
+use crate::http::openapi::schemas as docs;
 use axum::extract::{Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::CurrentUser;
 use crate::domain::analytics::{
@@ -22,11 +24,11 @@ use crate::state::AppState;
 pub const MAX_EQUITY_POINTS: u32 = 1000;
 const RANGES: &str = "1d, 7d, 30d, 90d, 1y, all";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/analytics/equity", get(equity))
-        .route("/api/analytics/drawdown", get(drawdown_route))
-        .route("/api/analytics/win_rate", get(win_rate))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(equity))
+        .routes(routes!(drawdown_route))
+        .routes(routes!(win_rate))
 }
 
 #[derive(Deserialize)]
@@ -41,6 +43,21 @@ async fn current_equity(state: &AppState, user_id: &str) -> AppResult<f64> {
 }
 
 /// One point per trade in the range (the newest `MAX_EQUITY_POINTS`; `truncated` says so).
+#[utoipa::path(
+    get,
+    path = "/api/analytics/equity",
+    operation_id = "get_api_analytics_equity",
+    tag = "Analytics",
+    summary = "Equity curve",
+    params(
+        ("range" = Option<String>, Query, description = "1d | 7d | 30d | 90d | 1y | all")
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::trading::EquityCurve),
+        (status = 422, description = "Validation failed (error.fields lists the fields)", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn equity(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -74,6 +91,21 @@ async fn equity(
 }
 
 /// Drawdowns of end-of-day equity over the range (which starts at UTC midnight of its first day).
+#[utoipa::path(
+    get,
+    path = "/api/analytics/drawdown",
+    operation_id = "get_api_analytics_drawdown",
+    tag = "Analytics",
+    summary = "Max and current drawdown",
+    params(
+        ("range" = Option<String>, Query, description = "1d | 7d | 30d | 90d | 1y | all")
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::trading::Drawdown),
+        (status = 422, description = "Validation failed (error.fields lists the fields)", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn drawdown_route(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -110,6 +142,21 @@ struct PeriodQuery {
     period: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/analytics/win_rate",
+    operation_id = "get_api_analytics_win_rate",
+    tag = "Analytics",
+    summary = "Wins, losses, profit factor, best/worst",
+    params(
+        ("period" = Option<String>, Query, description = "today | 7d | 30d | all")
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::trading::WinRate),
+        (status = 422, description = "Validation failed (error.fields lists the fields)", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn win_rate(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

@@ -1,12 +1,14 @@
 //! `/api/auth/*`: register, login, refresh, logout, me, profile, password.
 
+use crate::http::openapi::schemas as docs;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::profile::{self, ProfileEdit, ProfileUpdated};
 use crate::auth::service::{self, Registered, Session};
@@ -16,15 +18,15 @@ use crate::error::{parse_json, parse_optional_json, read_body, AppError, AppJson
 use crate::http::context;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/auth/register", post(register))
-        .route("/api/auth/login", post(login))
-        .route("/api/auth/refresh", post(refresh))
-        .route("/api/auth/logout", post(logout))
-        .route("/api/auth/me", get(me))
-        .route("/api/auth/profile", get(profile).put(update_profile))
-        .route("/api/auth/password", put(change_password))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(profile, update_profile))
+        .routes(routes!(change_password))
 }
 
 /// The user as clients see it: both `id` and `user_id`, never a hash or secret.
@@ -82,6 +84,21 @@ struct RegisterBody {
     invite_code: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/register",
+    operation_id = "post_api_auth_register",
+    tag = "Auth",
+    summary = "Create an account",
+    description = "200 with a session, or 201 `{message, status:\"pending\"}` when `REQUIRE_APPROVAL=true`. Header `X-Invite-Code` is accepted too. 403 wrong invite code, 409 email taken, 400 both/neither of `password`/`password_hash`.",
+    request_body = docs::auth::RegisterRequest,
+    responses(
+        (status = 200, description = "OK", body = docs::auth::Session),
+        (status = 400, description = "Bad request (error.code says why)", body = docs::common::ErrorEnvelope),
+        (status = 403, description = "Authenticated but not allowed", body = docs::common::ErrorEnvelope),
+        (status = 409, description = "Conflict", body = docs::common::ErrorEnvelope)
+    )
+)]
 async fn register(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -116,6 +133,21 @@ struct LoginBody {
 }
 
 /// Login accepts JSON or an HTML/OAuth2-style form body.
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    operation_id = "post_api_auth_login",
+    tag = "Auth",
+    summary = "Log in (JSON or form)",
+    description = "401 \"Invalid email or password\"; 403 \"Account disabled\" / \"Account pending approval\"; 429 after `LOGIN_RATE_LIMIT_ATTEMPTS` failures per IP+email.",
+    request_body(content((docs::auth::LoginRequest = "application/json"), (docs::auth::LoginRequest = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 200, description = "OK", body = docs::auth::Session),
+        (status = 400, description = "Bad request (error.code says why)", body = docs::common::ErrorEnvelope),
+        (status = 401, description = "Missing, invalid, expired or revoked token", body = docs::common::ErrorEnvelope),
+        (status = 403, description = "Authenticated but not allowed", body = docs::common::ErrorEnvelope)
+    )
+)]
 async fn login(State(state): State<AppState>, req: Request) -> AppResult<Json<serde_json::Value>> {
     let is_form = req
         .headers()
@@ -149,6 +181,19 @@ struct RefreshBody {
     refresh_token: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/refresh",
+    operation_id = "post_api_auth_refresh",
+    tag = "Auth",
+    summary = "Rotate the refresh token",
+    description = "Re-use of a rotated refresh token revokes the whole token family.",
+    request_body = docs::auth::RefreshRequest,
+    responses(
+        (status = 200, description = "OK", body = docs::auth::Session),
+        (status = 401, description = "Missing, invalid, expired or revoked token", body = docs::common::ErrorEnvelope)
+    )
+)]
 async fn refresh(
     State(state): State<AppState>,
     AppJson(body): AppJson<RefreshBody>,
@@ -163,6 +208,19 @@ struct LogoutBody {
 }
 
 /// Idempotent: a token that verifies but is already revoked still gets `success`.
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout",
+    operation_id = "post_api_auth_logout",
+    tag = "Auth",
+    summary = "Revoke the access token (and refresh token)",
+    description = "Idempotent.",
+    request_body = Option<docs::auth::LogoutRequest>,
+    responses(
+        (status = 200, description = "OK", body = docs::common::SuccessMessage)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn logout(State(state): State<AppState>, req: Request) -> AppResult<Json<serde_json::Value>> {
     let token = req
         .headers()
@@ -183,11 +241,33 @@ async fn logout(State(state): State<AppState>, req: Request) -> AppResult<Json<s
     Ok(Json(json!({"success": true, "message": "Logged out"})))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/auth/me",
+    operation_id = "get_api_auth_me",
+    tag = "Auth",
+    summary = "The current user",
+    responses(
+        (status = 200, description = "OK", body = docs::auth::UserView)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn me(CurrentUser(auth): CurrentUser) -> Json<UserDto> {
     Json(UserDto::from(&auth.user))
 }
 
 /// `GET /api/auth/profile`: the same answer as `/api/auth/me`.
+#[utoipa::path(
+    get,
+    path = "/api/auth/profile",
+    operation_id = "get_api_auth_profile",
+    tag = "Auth",
+    summary = "The current user (profile view)",
+    responses(
+        (status = 200, description = "OK", body = docs::auth::UserView)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn profile(user: CurrentUser) -> Json<UserDto> {
     me(user).await
 }
@@ -204,6 +284,22 @@ struct ProfileBody {
     password: Option<String>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/auth/profile",
+    operation_id = "put_api_auth_profile",
+    tag = "Auth",
+    summary = "Update first_name, currency (email needs current_password)",
+    description = "Answers the updated user; with `new_password` (and `current_password`) it answers a fresh session like PUT /api/auth/password.",
+    request_body = docs::auth::ProfileUpdate,
+    responses(
+        (status = 200, description = "OK", body = docs::auth::UserView),
+        (status = 400, description = "Bad request (error.code says why)", body = docs::common::ErrorEnvelope),
+        (status = 403, description = "Authenticated but not allowed", body = docs::common::ErrorEnvelope),
+        (status = 409, description = "Conflict", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn update_profile(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
@@ -230,6 +326,21 @@ struct PasswordBody {
     new_password: String,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/auth/password",
+    operation_id = "put_api_auth_password",
+    tag = "Auth",
+    summary = "Change password",
+    description = "Answers a fresh session; every older token stops working.",
+    request_body = docs::auth::PasswordChange,
+    responses(
+        (status = 200, description = "OK", body = docs::auth::Session),
+        (status = 400, description = "Bad request (error.code says why)", body = docs::common::ErrorEnvelope),
+        (status = 403, description = "Authenticated but not allowed", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn change_password(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,

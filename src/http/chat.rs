@@ -1,12 +1,14 @@
 //! `/api/ai/chat*` (SPEC §6): ask the assistant, read and clear the caller's history.
 //! Conversations live in `chat_conversations`; the rules live in `crate::ai::service`.
 
+use crate::http::openapi::schemas as docs;
 use axum::extract::{Query, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::Duration;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::ai::service::{self, Turn, ADMIN_PANEL_REPLY};
 use crate::ai::ChatRole;
@@ -16,11 +18,11 @@ use crate::error::{AppError, AppJson, AppResult};
 use crate::http::chat_conversations;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/ai/chat", post(chat))
-        .route("/api/ai/chat/history", get(history).delete(clear))
-        .route("/api/ai/chat/clear", post(clear_legacy))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(chat))
+        .routes(routes!(history, clear))
+        .routes(routes!(clear_legacy))
         .merge(chat_conversations::router())
 }
 
@@ -35,6 +37,20 @@ pub struct ChatBody {
     pub role: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/ai/chat",
+    operation_id = "post_api_ai_chat",
+    tag = "AI chat",
+    summary = "Send a message; get the assistant's reply",
+    description = "`content` is trimmed, then must hold 1 to 4000 characters (Unicode characters, not bytes): empty, whitespace-only or longer content is refused with a 422 naming `content` (it is not truncated). The provider sees the system prompt (the caller's live summary) and at most the last 10 messages of the conversation. Provider failures answer 200 with a friendly reply and `error:\"ai_unavailable\"`; no key at all: `error:\"no_api_key\"`. A body with `role:\"assistant\"|\"system\"` is only stored and answers `{success, stored:true, message}`; any other `role` is a 422. Someone else's `conversation_id`: 404.",
+    request_body = docs::chat::ChatRequest,
+    responses(
+        (status = 200, description = "OK", body = docs::chat::ChatReply),
+        (status = 404, description = "Not found (or another user's resource)", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn chat(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
@@ -164,6 +180,24 @@ fn clamped(field: &str, raw: Option<&str>, default: i64, (lo, hi): (i64, i64)) -
 /// `GET /api/ai/chat/history?days=30&limit=100&conversation_id=`: the caller's newest `limit`
 /// messages of the last `days` days, oldest first. `days` is clamped to 1..=365 and `limit`
 /// to 1..=500 (see `DAYS_RANGE` / `LIMIT_RANGE`); someone else's conversation is a 404.
+#[utoipa::path(
+    get,
+    path = "/api/ai/chat/history",
+    operation_id = "get_api_ai_chat_history",
+    tag = "AI chat",
+    summary = "The caller's messages, oldest first",
+    description = "Out-of-range `days` / `limit` are clamped, not refused: `days` to 1..=365 and `limit` to 1..=500 (e.g. `days=0` reads as 1, `limit=9999` as 500); the response echoes the values actually used. A value that is not a whole number is a 422 naming the parameter.",
+    params(
+        ("days" = Option<i64>, Query, description = "Look-back in days (default 30); clamped to 1..=365"),
+        ("limit" = Option<i64>, Query, description = "Max messages, the newest ones (default 100); clamped to 1..=500"),
+        ("conversation_id" = Option<String>, Query, description = "Only this conversation (someone else's: 404)")
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::chat::ChatHistory),
+        (status = 422, description = "Validation failed (error.fields lists the fields)", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn history(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
@@ -192,6 +226,17 @@ async fn history(
 
 /// `POST /api/ai/chat/clear` and `DELETE /api/ai/chat/history`: deletes every message and
 /// conversation of the caller; idempotent (`deleted_count: 0` the second time).
+#[utoipa::path(
+    delete,
+    path = "/api/ai/chat/history",
+    operation_id = "delete_api_ai_chat_history",
+    tag = "AI chat",
+    summary = "Delete the caller's chat history",
+    responses(
+        (status = 200, description = "OK", body = docs::common::DeletedCount)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn clear(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
@@ -201,6 +246,17 @@ async fn clear(
 }
 
 /// `POST /api/ai/chat/clear`: the legacy spelling of `DELETE /api/ai/chat/history`.
+#[utoipa::path(
+    post,
+    path = "/api/ai/chat/clear",
+    operation_id = "post_api_ai_chat_clear",
+    tag = "AI chat",
+    summary = "Delete the caller's chat history (POST form)",
+    responses(
+        (status = 200, description = "OK", body = docs::common::DeletedCount)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn clear_legacy(state: State<AppState>, user: CurrentUser) -> AppResult<Json<Value>> {
     clear(state, user).await
 }

@@ -1,13 +1,15 @@
 //! `/api/ai/conversations*` (SPEC §6): named chat threads, owner only (404 for anyone else).
 
+use crate::http::openapi::schemas as docs;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::ai::service::message_json;
 use crate::auth::CurrentUser;
@@ -16,11 +18,11 @@ use crate::error::{parse_optional_json, AppJson, AppResult};
 use crate::http::chat::{conversation_not_found, handle_chat, ChatBody, LIMIT_RANGE};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/ai/conversations", post(create).get(list))
-        .route("/api/ai/conversations/{id}", get(show).delete(remove))
-        .route("/api/ai/conversations/{id}/messages", post(add_message))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(show, remove))
+        .routes(routes!(add_message))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -41,6 +43,19 @@ fn conversation_dto(c: &Conversation) -> Value {
 
 /// `POST /api/ai/conversations {title?}` -> 201 with the conversation. The body is optional
 /// (a dashboard's "new chat" button may send nothing); a blank title gets the default.
+#[utoipa::path(
+    post,
+    path = "/api/ai/conversations",
+    operation_id = "post_api_ai_conversations",
+    tag = "AI chat",
+    summary = "Start a conversation",
+    description = "The body is optional; a missing or blank `title` becomes \"New conversation\", a longer one than 200 characters is cut to 200 (not refused).",
+    request_body = Option<docs::chat::NewConversation>,
+    responses(
+        (status = 201, description = "Created", body = docs::chat::Conversation)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn create(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
@@ -57,6 +72,17 @@ async fn create(
 }
 
 /// `GET /api/ai/conversations`: the caller's conversations, most recently active first.
+#[utoipa::path(
+    get,
+    path = "/api/ai/conversations",
+    operation_id = "get_api_ai_conversations",
+    tag = "AI chat",
+    summary = "The caller's conversations",
+    responses(
+        (status = 200, description = "OK", body = docs::chat::ConversationList)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn list(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
@@ -68,6 +94,21 @@ async fn list(
 
 /// `GET /api/ai/conversations/{id}`: the conversation plus its newest messages (at most the
 /// history route's largest `limit`), oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/ai/conversations/{id}",
+    operation_id = "get_api_ai_conversations_id",
+    tag = "AI chat",
+    summary = "A conversation with its messages",
+    description = "At most the newest 500 messages (the history route's largest `limit`), oldest first.",
+    params(
+        ("id" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::chat::Conversation)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn show(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
@@ -101,6 +142,20 @@ async fn show(
 
 /// `DELETE /api/ai/conversations/{id}`: the conversation and its messages; 404 when the caller
 /// does not own it (including a second delete).
+#[utoipa::path(
+    delete,
+    path = "/api/ai/conversations/{id}",
+    operation_id = "delete_api_ai_conversations_id",
+    tag = "AI chat",
+    summary = "Delete a conversation",
+    params(
+        ("id" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::chat::ConversationDeleted)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn remove(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
@@ -114,6 +169,22 @@ async fn remove(
 
 /// `POST /api/ai/conversations/{id}/messages {content, role?}`: exactly `POST /api/ai/chat`
 /// within this conversation (the path id wins over any `conversation_id` in the body).
+#[utoipa::path(
+    post,
+    path = "/api/ai/conversations/{id}/messages",
+    operation_id = "post_api_ai_conversations_id_messages",
+    tag = "AI chat",
+    summary = "Chat within a conversation",
+    description = "`content` is trimmed, then must hold 1 to 4000 characters (Unicode characters, not bytes): empty, whitespace-only or longer content is refused with a 422 naming `content` (it is not truncated). The provider sees the system prompt (the caller's live summary) and at most the last 10 messages of the conversation. Provider failures answer 200 with a friendly reply and `error:\"ai_unavailable\"`; no key at all: `error:\"no_api_key\"`. A body with `role:\"assistant\"|\"system\"` is only stored and answers `{success, stored:true, message}`; any other `role` is a 422. Someone else's `conversation_id`: 404.",
+    params(
+        ("id" = String, Path)
+    ),
+    request_body = docs::chat::NewMessage,
+    responses(
+        (status = 200, description = "OK", body = docs::chat::ChatReply)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn add_message(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,

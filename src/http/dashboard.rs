@@ -1,13 +1,14 @@
 //! The built-in web dashboard: static files from `web/` embedded in the binary, served at `/`
 //! and `/assets/{file}` with their own strict CSP and ETag revalidation (304 on `If-None-Match`).
 
+use crate::http::openapi::schemas as docs;
 use std::sync::LazyLock;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
@@ -70,18 +71,44 @@ static ETAGS: LazyLock<Vec<String>> = LazyLock::new(|| {
         .collect()
 });
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> OpenApiRouter<AppState> {
     // Hash every file now, at startup, rather than on the first page load.
     LazyLock::force(&ETAGS);
-    Router::new()
-        .route("/", get(index))
-        .route("/assets/{file}", get(asset))
+    OpenApiRouter::new()
+        .routes(routes!(index))
+        .routes(routes!(asset))
 }
 
+#[utoipa::path(
+    get,
+    path = "/",
+    operation_id = "get_",
+    tag = "Docs",
+    summary = "Built-in web dashboard (HTML)",
+    description = "Own CSP; `ETag` with 304 on `If-None-Match`.",
+    responses(
+        (status = 200, description = "OK", body = String, content_type = "text/html")
+    )
+)]
 async fn index(headers: HeaderMap) -> Response {
     serve("index.html", &headers).unwrap_or_else(|e| e.into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/assets/{file}",
+    operation_id = "get_assets_file",
+    tag = "Docs",
+    summary = "Dashboard script, style or icon",
+    description = "`ETag` with 304 on `If-None-Match`; unknown files answer the 404 envelope.",
+    params(
+        ("file" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "OK", body = String, content_type = "text/javascript"),
+        (status = 404, description = "Not found (or another user's resource)", body = docs::common::ErrorEnvelope)
+    )
+)]
 async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
     // index.html is only served at `/`, so relative asset links cannot load it twice.
     if file == "index.html" {

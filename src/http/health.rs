@@ -1,27 +1,29 @@
 //! Health, readiness, preflight, version and Prometheus metrics (all public).
 
+use crate::http::openapi::schemas as docs;
 use std::time::Duration;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::AppError;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/health/ping", get(ping))
-        .route("/api/health/ready", get(ready))
-        .route("/api/health/preflight", get(preflight))
-        .route("/api/health/live", get(live))
-        .route("/api/health", get(summary))
-        .route("/api/version", get(version))
-        .route("/metrics", get(metrics))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(ping))
+        .routes(routes!(ready))
+        .routes(routes!(preflight))
+        .routes(routes!(live))
+        .routes(routes!(summary))
+        .routes(routes!(version))
+        .routes(routes!(metrics))
 }
 
 /// Health checks must answer fast even when the database hangs.
@@ -38,10 +40,31 @@ fn now(state: &AppState) -> String {
     state.clock.now().to_rfc3339()
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/health/live",
+    operation_id = "get_api_health_live",
+    tag = "Health",
+    summary = "Process is up (no database)",
+    responses(
+        (status = 200, description = "OK", body = docs::health::Live)
+    )
+)]
 async fn live() -> Json<Value> {
     Json(json!({"status": "alive"}))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/health/ping",
+    operation_id = "get_api_health_ping",
+    tag = "Health",
+    summary = "Liveness with a database ping",
+    responses(
+        (status = 200, description = "OK", body = docs::health::Ping),
+        (status = 503, description = "Service unavailable", body = docs::common::ErrorEnvelope)
+    )
+)]
 async fn ping(State(state): State<AppState>) -> Response {
     if db_ok(&state).await {
         Json(json!({"status": "healthy", "db": "connected", "timestamp": now(&state)}))
@@ -55,6 +78,17 @@ async fn ping(State(state): State<AppState>) -> Response {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/health/ready",
+    operation_id = "get_api_health_ready",
+    tag = "Health",
+    summary = "Readiness: database, secrets, migrations",
+    responses(
+        (status = 200, description = "OK", body = docs::health::Ready),
+        (status = 503, description = "Service unavailable", body = docs::common::ErrorEnvelope)
+    )
+)]
 async fn ready(State(state): State<AppState>) -> Response {
     let mut issues = state.config.readiness_issues();
     let mut collections = Vec::new();
@@ -85,6 +119,17 @@ async fn ready(State(state): State<AppState>) -> Response {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/health/preflight",
+    operation_id = "get_api_health_preflight",
+    tag = "Health",
+    summary = "Flags, services, auth and engine state",
+    description = "Always 200; `ok:false` with `issues` when something is wrong.",
+    responses(
+        (status = 200, description = "OK", body = docs::health::Preflight)
+    )
+)]
 async fn preflight(State(state): State<AppState>) -> Json<Value> {
     let config = &state.config;
     let flags = &config.flags;
@@ -123,6 +168,16 @@ async fn preflight(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/health",
+    operation_id = "get_api_health",
+    tag = "Health",
+    summary = "Health summary with engines and uptime",
+    responses(
+        (status = 200, description = "OK", body = docs::health::HealthSummary)
+    )
+)]
 async fn summary(State(state): State<AppState>) -> Json<Value> {
     let db_up = db_ok(&state).await;
     Json(json!({
@@ -138,6 +193,16 @@ async fn summary(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/version",
+    operation_id = "get_api_version",
+    tag = "Health",
+    summary = "Build name, version, git sha and time",
+    responses(
+        (status = 200, description = "OK", body = docs::health::Version)
+    )
+)]
 async fn version() -> Json<Value> {
     let build_time = env!("AMARKTAI_BUILD_EPOCH")
         .parse::<i64>()
@@ -159,6 +224,21 @@ struct MetricsQuery {
 }
 
 /// Prometheus text; when `METRICS_TOKEN` is set the scraper must present it.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "get_metrics",
+    tag = "Health",
+    summary = "Prometheus metrics",
+    description = "Requires `Authorization: Bearer <METRICS_TOKEN>` or `?token=` when `METRICS_TOKEN` is set.",
+    params(
+        ("token" = Option<String>, Query, description = "METRICS_TOKEN, if configured")
+    ),
+    responses(
+        (status = 200, description = "OK", body = String, content_type = "text/plain; version=0.0.4"),
+        (status = 401, description = "Missing, invalid, expired or revoked token", body = docs::common::ErrorEnvelope)
+    )
+)]
 async fn metrics(
     State(state): State<AppState>,
     Query(query): Query<MetricsQuery>,

@@ -1,12 +1,14 @@
 //! `/api/ledger/*` (SPEC §8): the append-only, hash-chained ledger: fills, events, funding,
 //! reconciliation against the bots, integrity check and audit trail.
 
+use crate::http::openapi::schemas as docs;
 use axum::extract::{Query, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::CurrentUser;
 use crate::domain::ledger::{LedgerKind, NewLedgerEntry};
@@ -15,14 +17,14 @@ use crate::error::{AppError, AppJson, AppResult, FieldError};
 use crate::state::AppState;
 use crate::store::ledger::LedgerFilter;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/ledger/fills", get(fills))
-        .route("/api/ledger/events", get(events))
-        .route("/api/ledger/funding", post(funding))
-        .route("/api/ledger/reconcile", get(reconcile_route))
-        .route("/api/ledger/verify-integrity", get(verify_integrity))
-        .route("/api/ledger/audit-trail", get(audit_trail))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(fills))
+        .routes(routes!(events))
+        .routes(routes!(funding))
+        .routes(routes!(reconcile_route))
+        .routes(routes!(verify_integrity))
+        .routes(routes!(audit_trail))
 }
 
 /// Largest single funding movement accepted (absurd numbers are refused, not stored).
@@ -71,6 +73,24 @@ fn parse_kind(raw: &str) -> AppResult<LedgerKind> {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/ledger/fills",
+    operation_id = "get_api_ledger_fills",
+    tag = "Ledger",
+    summary = "Fill entries",
+    params(
+        ("bot_id" = Option<String>, Query, description = "Only this bot"),
+        ("since" = Option<String>, Query, description = "RFC 3339 lower bound"),
+        ("until" = Option<String>, Query, description = "RFC 3339 upper bound"),
+        ("limit" = Option<i64>, Query, description = "Max entries")
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::trading::LedgerFills),
+        (status = 422, description = "Validation failed (error.fields lists the fields)", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn fills(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -83,6 +103,25 @@ async fn fills(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/ledger/events",
+    operation_id = "get_api_ledger_events",
+    tag = "Ledger",
+    summary = "All ledger entries",
+    params(
+        ("bot_id" = Option<String>, Query, description = "Only this bot"),
+        ("kind" = Option<String>, Query, description = "fill | funding | fee | adjustment | transfer"),
+        ("since" = Option<String>, Query, description = "RFC 3339 lower bound"),
+        ("until" = Option<String>, Query, description = "RFC 3339 upper bound"),
+        ("limit" = Option<i64>, Query, description = "Max entries")
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::trading::LedgerEvents),
+        (status = 422, description = "Validation failed (error.fields lists the fields)", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn events(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -103,6 +142,18 @@ struct FundingBody {
 }
 
 /// Deposits (> 0) and withdrawals (< 0) of account funds, appended to the chain.
+#[utoipa::path(
+    post,
+    path = "/api/ledger/funding",
+    operation_id = "post_api_ledger_funding",
+    tag = "Ledger",
+    summary = "Record a deposit or withdrawal",
+    request_body = docs::trading::Funding,
+    responses(
+        (status = 200, description = "OK", body = docs::trading::FundingRecorded)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn funding(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -153,6 +204,17 @@ async fn funding(
     Ok(Json(json!({"success": true, "entry": entry})))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/ledger/reconcile",
+    operation_id = "get_api_ledger_reconcile",
+    tag = "Ledger",
+    summary = "Ledger vs bots' capital",
+    responses(
+        (status = 200, description = "OK", body = docs::trading::Reconcile)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn reconcile_route(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -169,6 +231,17 @@ async fn reconcile_route(
     Ok(Json(body))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/ledger/verify-integrity",
+    operation_id = "get_api_ledger_verify_integrity",
+    tag = "Ledger",
+    summary = "Check the hash chain",
+    responses(
+        (status = 200, description = "OK", body = docs::trading::IntegrityReport)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn verify_integrity(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -183,6 +256,20 @@ async fn verify_integrity(
 }
 
 /// Every entry with its links (seq, prev_hash, hash), newest first, plus the chain verdict.
+#[utoipa::path(
+    get,
+    path = "/api/ledger/audit-trail",
+    operation_id = "get_api_ledger_audit_trail",
+    tag = "Ledger",
+    summary = "Ledger entries with their hashes",
+    params(
+        ("limit" = Option<i64>, Query, description = "Max entries")
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::trading::AuditTrail)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn audit_trail(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

@@ -37,19 +37,14 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 
-/// Builds the full application: routes, fallback, and middleware in one place.
-pub fn build_router(state: AppState) -> Router {
-    build_router_with(state, Router::new())
-}
-
-/// Like `build_router`, with `extra` routes mounted under the same middleware stack
-/// (tests use it to mount probe routes, e.g. one that panics).
-pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
-    let limit = state.config.request_size_limit_bytes;
-    let routes = Router::new()
+/// Every documented route: each resource's `OpenApiRouter`, so a route cannot be registered
+/// without its `#[utoipa::path]` document (the spec is built from this same tree).
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
         .merge(health::router())
         .merge(auth::router())
         .merge(admin::router())
@@ -72,8 +67,19 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(ledger::router())
         .merge(prices::router())
         .merge(dashboard::router())
-        .merge(extra)
-        .fallback(middleware::not_found);
+}
+
+/// Builds the full application: routes, fallback, and middleware in one place.
+pub fn build_router(state: AppState) -> Router {
+    build_router_with(state, Router::new())
+}
+
+/// Like `build_router`, with `extra` routes mounted under the same middleware stack
+/// (tests use it to mount probe routes, e.g. one that panics).
+pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
+    let limit = state.config.request_size_limit_bytes;
+    let (routes, _spec) = api_router().split_for_parts();
+    let routes = routes.merge(extra).fallback(middleware::not_found);
 
     routes
         .layer(

@@ -1,12 +1,14 @@
 //! `/api/orders/*`, `/api/limits/status`, `/api/circuit-breaker/*` (SPEC §8): thin handlers
 //! over `trading::`.
 
+use crate::http::openapi::schemas as docs;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::CurrentUser;
 use crate::domain::orders::OrderRequest;
@@ -14,16 +16,30 @@ use crate::error::{parse_optional_json, AppError, AppJson, AppResult};
 use crate::state::AppState;
 use crate::trading::{breaker, limits, orders};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/orders/submit", post(submit))
-        .route("/api/orders/pending", get(pending))
-        .route("/api/orders/{id}/status", get(order_status))
-        .route("/api/limits/status", get(limits_status))
-        .route("/api/circuit-breaker/status", get(breaker_status))
-        .route("/api/circuit-breaker/reset", post(breaker_reset))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(submit))
+        .routes(routes!(pending))
+        .routes(routes!(order_status))
+        .routes(routes!(limits_status))
+        .routes(routes!(breaker_status))
+        .routes(routes!(breaker_reset))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/orders/submit",
+    operation_id = "post_api_orders_submit",
+    tag = "Orders",
+    summary = "Submit an order through the four gates",
+    description = "Gates in order: idempotency, fee coverage, limits, circuit breaker. Every valid submission is stored with an `order_id`, filled or rejected.",
+    request_body = docs::trading::SubmitOrder,
+    responses(
+        (status = 200, description = "OK", body = docs::trading::OrderResult),
+        (status = 400, description = "Bad request (error.code says why)", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn submit(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -38,6 +54,20 @@ struct PendingQuery {
     limit: Option<u32>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/orders/pending",
+    operation_id = "get_api_orders_pending",
+    tag = "Orders",
+    summary = "Orders not yet final",
+    params(
+        ("limit" = Option<i64>, Query, description = "1..500 (default 100)")
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::trading::PendingOrders)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn pending(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -49,6 +79,20 @@ async fn pending(
     Ok(Json(json!({"orders": views, "count": views.len()})))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/orders/{id}/status",
+    operation_id = "get_api_orders_id_status",
+    tag = "Orders",
+    summary = "One order",
+    params(
+        ("id" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::trading::Order)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn order_status(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -63,6 +107,17 @@ async fn order_status(
     Ok(Json(order.view()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/limits/status",
+    operation_id = "get_api_limits_status",
+    tag = "Orders",
+    summary = "Daily and burst trade limits",
+    responses(
+        (status = 200, description = "OK", body = docs::trading::LimitsStatus)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn limits_status(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -70,6 +125,17 @@ async fn limits_status(
     Ok(Json(limits::status(&state, user.id()).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/circuit-breaker/status",
+    operation_id = "get_api_circuit_breaker_status",
+    tag = "Orders",
+    summary = "Circuit breaker state",
+    responses(
+        (status = 200, description = "OK", body = docs::trading::CircuitBreakerStatus)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn breaker_status(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -84,6 +150,18 @@ struct ResetBody {
 }
 
 /// Body optional: `{bot_id}` resets one bot, no body resets every bot the breaker paused.
+#[utoipa::path(
+    post,
+    path = "/api/circuit-breaker/reset",
+    operation_id = "post_api_circuit_breaker_reset",
+    tag = "Orders",
+    summary = "Reset a tripped circuit breaker",
+    request_body = Option<docs::trading::CircuitBreakerReset>,
+    responses(
+        (status = 200, description = "OK", body = docs::trading::CircuitBreakerResetDone)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn breaker_reset(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

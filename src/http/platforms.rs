@@ -1,10 +1,12 @@
 //! `/api/platforms`: the five exchanges, per-platform summaries and bots with action flags.
 
+use crate::http::openapi::schemas as docs;
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::bots as ops;
 use crate::auth::CurrentUser;
@@ -13,11 +15,11 @@ use crate::domain::status_machine;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/platforms", get(list))
-        .route("/api/platforms/summary", get(summary))
-        .route("/api/platforms/{platform}/bots", get(platform_bots))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(summary))
+        .routes(routes!(platform_bots))
 }
 
 fn display_name(e: Exchange) -> &'static str {
@@ -31,6 +33,17 @@ fn display_name(e: Exchange) -> &'static str {
 }
 
 /// Static exchange facts, but behind a token like every route SPEC does not mark public.
+#[utoipa::path(
+    get,
+    path = "/api/platforms",
+    operation_id = "get_api_platforms",
+    tag = "Platforms",
+    summary = "The five exchanges and their limits",
+    responses(
+        (status = 200, description = "OK", body = docs::bots::PlatformList)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn list(CurrentUser(_user): CurrentUser) -> Json<Value> {
     let platforms: Vec<Value> = Exchange::ALL
         .iter()
@@ -57,6 +70,21 @@ fn parse_mode(raw: Option<&str>) -> AppResult<Option<TradingMode>> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/platforms/summary",
+    operation_id = "get_api_platforms_summary",
+    tag = "Platforms",
+    summary = "The caller's bots per exchange",
+    params(
+        ("mode" = Option<String>, Query, description = "paper | live | all")
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::bots::PlatformSummary),
+        (status = 422, description = "Validation failed (error.fields lists the fields)", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn summary(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -85,6 +113,22 @@ async fn summary(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/platforms/{platform}/bots",
+    operation_id = "get_api_platforms_platform_bots",
+    tag = "Platforms",
+    summary = "The caller's bots on one exchange",
+    params(
+        ("platform" = String, Path),
+        ("mode" = Option<String>, Query, description = "paper | live | all")
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::bots::PlatformBots),
+        (status = 422, description = "Validation failed (error.fields lists the fields)", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn platform_bots(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

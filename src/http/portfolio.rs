@@ -1,11 +1,13 @@
 //! `/api/portfolio/summary` and `/api/profits` (SPEC §7): the caller's portfolio from their
 //! bots and trades, aggregated in the database (see `store::trade_stats`).
 
+use crate::http::openapi::schemas as docs;
 use axum::extract::{Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::CurrentUser;
 use crate::domain::analytics::{portfolio_summary, BotCapital, PortfolioSummary};
@@ -14,10 +16,10 @@ use crate::error::AppResult;
 use crate::http::query_params::{choice, clamped};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/portfolio/summary", get(summary))
-        .route("/api/profits", get(profits))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(summary))
+        .routes(routes!(profits))
 }
 
 /// Finishes fills a crash interrupted (MongoDB), so reads never miss a booked trade.
@@ -26,6 +28,17 @@ pub(crate) async fn settle_trades(state: &AppState, user_id: &str) -> AppResult<
     Ok(())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/portfolio/summary",
+    operation_id = "get_api_portfolio_summary",
+    tag = "Portfolio",
+    summary = "Equity, P&L, drawdown and exposure from real fills",
+    responses(
+        (status = 200, description = "OK", body = docs::trading::PortfolioSummary)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn summary(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -53,6 +66,22 @@ struct ProfitsQuery {
 }
 
 /// `limit` is clamped to 1..=366; an unknown `period` is a 422.
+#[utoipa::path(
+    get,
+    path = "/api/profits",
+    operation_id = "get_api_profits",
+    tag = "Portfolio",
+    summary = "Profit per UTC period",
+    params(
+        ("period" = Option<String>, Query, description = "daily | weekly | monthly"),
+        ("limit" = Option<i64>, Query, description = "Number of periods (default 30)")
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::trading::ProfitSeries),
+        (status = 422, description = "Validation failed (error.fields lists the fields)", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn profits(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

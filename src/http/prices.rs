@@ -1,10 +1,12 @@
 //! `GET /api/prices/live` (SPEC §7): the feed's price for every traded pair.
 
+use crate::http::openapi::schemas as docs;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use futures_util::future::join_all;
 use serde_json::{json, Map, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::CurrentUser;
 use crate::domain::orders::KNOWN_SYMBOLS;
@@ -12,12 +14,23 @@ use crate::domain::price::{preferred_exchange, PriceSource};
 use crate::error::AppResult;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/prices/live", get(live))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(live))
 }
 
 /// `{"BTC/ZAR": {price, change_24h, source, timestamp}, ...}`. A pair no exchange answered
 /// for is left out (never a made-up price).
+#[utoipa::path(
+    get,
+    path = "/api/prices/live",
+    operation_id = "get_api_prices_live",
+    tag = "Prices",
+    summary = "Latest prices from the feed",
+    responses(
+        (status = 200, description = "OK", body = docs::trading::LivePrices)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn live(
     State(state): State<AppState>,
     CurrentUser(_user): CurrentUser,

@@ -1,10 +1,12 @@
 //! Per-user system modes, emergency stop, system status (SPEC §11).
 
+use crate::http::openapi::schemas as docs;
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::bots as ops;
 use crate::app::events::emit;
@@ -14,16 +16,27 @@ use crate::error::{parse_optional_json, AppError, AppJson, AppResult};
 use crate::events::EventType;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/system/mode", get(get_modes).put(set_mode))
-        .route("/api/system/emergency-stop", post(emergency_on))
-        .route("/api/system/emergency-stop/disable", post(emergency_off))
-        .route("/api/system/emergency-stop/status", get(emergency_status))
-        .route("/api/system/status", get(system_status))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_modes, set_mode))
+        .routes(routes!(emergency_on))
+        .routes(routes!(emergency_off))
+        .routes(routes!(emergency_status))
+        .routes(routes!(system_status))
 }
 
 /// Always the caller's own modes (fixed: the old server read another user's document).
+#[utoipa::path(
+    get,
+    path = "/api/system/mode",
+    operation_id = "get_api_system_mode",
+    tag = "System",
+    summary = "The caller's modes",
+    responses(
+        (status = 200, description = "OK", body = docs::system::Modes)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn get_modes(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -44,6 +57,19 @@ struct ModeBody {
     enabled: bool,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/system/mode",
+    operation_id = "put_api_system_mode",
+    tag = "System",
+    summary = "Turn one mode on or off",
+    description = "Emits `system_mode_update {modes}`.",
+    request_body = docs::system::SetMode,
+    responses(
+        (status = 200, description = "OK", body = docs::system::Modes)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn set_mode(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -83,6 +109,18 @@ struct StopBody {
 }
 
 /// Sets the flag first (so no start can slip in), then pauses every active bot.
+#[utoipa::path(
+    post,
+    path = "/api/system/emergency-stop",
+    operation_id = "post_api_system_emergency_stop",
+    tag = "System",
+    summary = "Pause all the caller's bots",
+    request_body = Option<docs::common::ReasonBody>,
+    responses(
+        (status = 200, description = "OK", body = docs::system::EmergencyStopped)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn emergency_on(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -122,6 +160,17 @@ async fn emergency_on(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/system/emergency-stop/disable",
+    operation_id = "post_api_system_emergency_stop_disable",
+    tag = "System",
+    summary = "Lift the emergency stop",
+    responses(
+        (status = 200, description = "OK", body = docs::common::SuccessMessage)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn emergency_off(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -142,6 +191,17 @@ async fn emergency_off(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/system/emergency-stop/status",
+    operation_id = "get_api_system_emergency_stop_status",
+    tag = "System",
+    summary = "Emergency stop state",
+    responses(
+        (status = 200, description = "OK", body = docs::system::EmergencyStatus)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn emergency_status(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -156,6 +216,17 @@ async fn emergency_status(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/system/status",
+    operation_id = "get_api_system_status",
+    tag = "System",
+    summary = "Flags, engines, database and trading activity",
+    responses(
+        (status = 200, description = "OK", body = docs::system::SystemStatus)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn system_status(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

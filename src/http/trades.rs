@@ -1,11 +1,13 @@
 //! `/api/trades/recent`, `/api/trades` (keyset-paginated) and `/api/trades/stats` (SPEC §7):
 //! the caller's closed trades, newest first.
 
+use crate::http::openapi::schemas as docs;
 use axum::extract::{Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::CurrentUser;
 use crate::domain::portfolio::profit_factor;
@@ -19,11 +21,11 @@ use crate::state::AppState;
 pub const LIMIT_RANGE: (u32, u32) = (1, 500);
 const DEFAULT_LIMIT: u32 = 50;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/trades", get(list))
-        .route("/api/trades/recent", get(recent))
-        .route("/api/trades/stats", get(stats))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(recent))
+        .routes(routes!(stats))
 }
 
 #[derive(Deserialize)]
@@ -31,6 +33,21 @@ struct RecentQuery {
     limit: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/trades/recent",
+    operation_id = "get_api_trades_recent",
+    tag = "Trades",
+    summary = "Newest trades",
+    params(
+        ("limit" = Option<i64>, Query, description = "1..500 (default 50)")
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::trading::RecentTrades),
+        (status = 422, description = "Validation failed (error.fields lists the fields)", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn recent(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -56,6 +73,25 @@ struct ListQuery {
 /// Newest first, `since` inclusive, `until` exclusive. Pages continue from an opaque
 /// `next_cursor` (the last trade's time and id), so trades booked while a client walks the
 /// pages only ever appear before its first page: no duplicates, no gaps.
+#[utoipa::path(
+    get,
+    path = "/api/trades",
+    operation_id = "get_api_trades",
+    tag = "Trades",
+    summary = "Trades, paginated",
+    params(
+        ("bot_id" = Option<String>, Query, description = "Only this bot"),
+        ("since" = Option<String>, Query, description = "RFC 3339 lower bound"),
+        ("until" = Option<String>, Query, description = "RFC 3339 upper bound"),
+        ("limit" = Option<i64>, Query, description = "Page size"),
+        ("cursor" = Option<String>, Query, description = "From the previous page's next_cursor")
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::trading::TradePage),
+        (status = 422, description = "Validation failed (error.fields lists the fields)", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -103,6 +139,20 @@ struct StatsQuery {
     bot_id: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/trades/stats",
+    operation_id = "get_api_trades_stats",
+    tag = "Trades",
+    summary = "Win/loss and profit statistics",
+    params(
+        ("bot_id" = Option<String>, Query, description = "Only this bot")
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::trading::TradeStats)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn stats(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

@@ -1,9 +1,11 @@
 //! Live training bay, promotion, and quarantine status (SPEC §4).
 
+use crate::http::openapi::schemas as docs;
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::bots::{bot_json, load_bot};
 use crate::app::events::emit;
@@ -14,11 +16,11 @@ use crate::error::AppResult;
 use crate::events::EventType;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/training/live-bay", get(live_bay))
-        .route("/api/training/{bot_id}/promote", post(promote))
-        .route("/api/quarantine/status", get(quarantine_status))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(live_bay))
+        .routes(routes!(promote))
+        .routes(routes!(quarantine_status))
 }
 
 fn round2(x: f64) -> f64 {
@@ -27,6 +29,17 @@ fn round2(x: f64) -> f64 {
 
 /// Bots in the bay, soonest-eligible first. Never fails on odd data: a bot without
 /// `bay_entered_at` counts as just entered.
+#[utoipa::path(
+    get,
+    path = "/api/training/live-bay",
+    operation_id = "get_api_training_live_bay",
+    tag = "Training",
+    summary = "Bots in the live training bay",
+    responses(
+        (status = 200, description = "OK", body = docs::bots::LiveBay)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn live_bay(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -63,6 +76,21 @@ async fn live_bay(
     })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/training/{bot_id}/promote",
+    operation_id = "post_api_training_bot_id_promote",
+    tag = "Training",
+    summary = "Promote a bot out of the bay",
+    description = "Before `LIVE_MIN_TRAINING_HOURS`: 200 `success:false` with `hours_remaining`.",
+    params(
+        ("bot_id" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::bots::BotActionResult)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn promote(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -97,6 +125,17 @@ async fn promote(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/quarantine/status",
+    operation_id = "get_api_quarantine_status",
+    tag = "Training",
+    summary = "Quarantined bots and the policy",
+    responses(
+        (status = 200, description = "OK", body = docs::bots::QuarantineStatus)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn quarantine_status(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

@@ -1,5 +1,6 @@
-//! Lists the routes registered in `src/http/**/*.rs` by reading the source (axum cannot list
-//! its routes at run time). Understands `.route("/path", get(h).post(h))` chains across lines,
+//! Lists, by reading `src/http/**/*.rs`, the routes registered with plain axum `.route(...)`
+//! (which would bypass the OpenAPI router) and the operations declared by `#[utoipa::path]`
+//! attributes (axum cannot list its routes at run time). Understands `.route("/path", get(h).post(h))` chains across lines,
 //! `axum::routing::` prefixes and `*_service` variants; refuses anything it cannot read.
 
 use std::collections::BTreeSet;
@@ -22,6 +23,44 @@ pub fn routes_in(dir: &Path) -> Result<BTreeSet<Route>, String> {
         let code = strip_comments(without_tests(&text));
         for route in routes_in_code(&code).map_err(|e| format!("{}: {e}", file.display()))? {
             found.insert(route);
+        }
+    }
+    Ok(found)
+}
+
+/// (METHOD, path) of every `#[utoipa::path(method, path = "...")]` under `dir`.
+pub fn annotated_in(dir: &Path) -> Result<BTreeSet<Route>, String> {
+    let mut found = BTreeSet::new();
+    let mut files = Vec::new();
+    rust_files(dir, &mut files);
+    for file in files {
+        let text = std::fs::read_to_string(&file).map_err(|e| format!("{file:?}: {e}"))?;
+        let code = strip_comments(without_tests(&text));
+        for (at, _) in code.match_indices("#[utoipa::path(") {
+            let rest = &code[at + "#[utoipa::path(".len()..];
+            let method = rest
+                .trim_start()
+                .split(|c: char| !c.is_ascii_alphabetic())
+                .next()
+                .unwrap_or_default()
+                .to_ascii_uppercase();
+            let path = rest
+                .split_once("path = \"")
+                .and_then(|(_, after)| after.split_once('"'))
+                .map(|(path, _)| path.to_string())
+                .ok_or_else(|| {
+                    format!(
+                        "{}: a utoipa::path without `path = \"...\"`",
+                        file.display()
+                    )
+                })?;
+            if !METHODS.contains(&method.to_ascii_lowercase().as_str()) {
+                return Err(format!(
+                    "{}: utoipa::path for {path} starts with no method",
+                    file.display()
+                ));
+            }
+            found.insert((method, path));
         }
     }
     Ok(found)

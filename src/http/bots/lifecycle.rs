@@ -1,11 +1,13 @@
 //! Bot lifecycle routes: start/stop/pause/resume (driven by the status machine), evolve,
 //! and paper->live promotion eligibility.
 
+use crate::http::openapi::schemas as docs;
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::bot_lifecycle::{self, ActionOutcome};
 use crate::app::bots::bot_json;
@@ -19,14 +21,14 @@ use crate::events::EventType;
 use crate::state::AppState;
 use crate::store::bots::update_bot;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/bots/{id}/start", post(start))
-        .route("/api/bots/{id}/stop", post(stop))
-        .route("/api/bots/{id}/pause", post(pause))
-        .route("/api/bots/{id}/resume", post(resume))
-        .route("/api/bots/evolve", post(evolve_bots))
-        .route("/api/bots/eligible-for-promotion", get(eligible))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(start))
+        .routes(routes!(stop))
+        .routes(routes!(pause))
+        .routes(routes!(resume))
+        .routes(routes!(evolve_bots))
+        .routes(routes!(eligible))
 }
 
 #[derive(Deserialize, Default)]
@@ -66,6 +68,22 @@ async fn act(
     }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/bots/{id}/start",
+    operation_id = "post_api_bots_id_start",
+    tag = "Bots",
+    summary = "Start a bot",
+    description = "200 `success:false` with `hours_remaining` while in the live training bay, or while emergency stop is on. Emits `bot_started`.",
+    params(
+        ("id" = String, Path)
+    ),
+    request_body = Option<docs::common::ReasonBody>,
+    responses(
+        (status = 200, description = "OK", body = docs::bots::BotActionResult)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn start(
     State(s): State<AppState>,
     CurrentUser(u): CurrentUser,
@@ -75,6 +93,21 @@ async fn start(
     act(&s, u.id(), &id, BotAction::Start, &body).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/bots/{id}/stop",
+    operation_id = "post_api_bots_id_stop",
+    tag = "Bots",
+    summary = "Stop a bot",
+    params(
+        ("id" = String, Path)
+    ),
+    request_body = Option<docs::common::ReasonBody>,
+    responses(
+        (status = 200, description = "OK", body = docs::bots::BotActionResult)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn stop(
     State(s): State<AppState>,
     CurrentUser(u): CurrentUser,
@@ -84,6 +117,21 @@ async fn stop(
     act(&s, u.id(), &id, BotAction::Stop, &body).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/bots/{id}/pause",
+    operation_id = "post_api_bots_id_pause",
+    tag = "Bots",
+    summary = "Pause a bot",
+    params(
+        ("id" = String, Path)
+    ),
+    request_body = Option<docs::common::ReasonBody>,
+    responses(
+        (status = 200, description = "OK", body = docs::bots::BotActionResult)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn pause(
     State(s): State<AppState>,
     CurrentUser(u): CurrentUser,
@@ -93,6 +141,21 @@ async fn pause(
     act(&s, u.id(), &id, BotAction::Pause, &body).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/bots/{id}/resume",
+    operation_id = "post_api_bots_id_resume",
+    tag = "Bots",
+    summary = "Resume a paused bot",
+    params(
+        ("id" = String, Path)
+    ),
+    request_body = Option<docs::common::ReasonBody>,
+    responses(
+        (status = 200, description = "OK", body = docs::bots::BotActionResult)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn resume(
     State(s): State<AppState>,
     CurrentUser(u): CurrentUser,
@@ -108,6 +171,20 @@ struct EvolveBody {
 }
 
 /// Moves the worst performers' parameters toward the best's; deterministic for a given seed.
+#[utoipa::path(
+    post,
+    path = "/api/bots/evolve",
+    operation_id = "post_api_bots_evolve",
+    tag = "Bots",
+    summary = "Move the worst performers' parameters toward the best's",
+    description = "Needs >= 10 bots; deterministic given a seed.",
+    request_body = Option<docs::bots::EvolveRequest>,
+    responses(
+        (status = 200, description = "OK", body = docs::bots::EvolveResult),
+        (status = 400, description = "Bad request (error.code says why)", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn evolve_bots(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -155,6 +232,17 @@ async fn evolve_bots(
 }
 
 /// Paper bots with each promotion criterion (days, win rate, profit, trades) and the verdict.
+#[utoipa::path(
+    get,
+    path = "/api/bots/eligible-for-promotion",
+    operation_id = "get_api_bots_eligible_for_promotion",
+    tag = "Bots",
+    summary = "Paper bots ready for live",
+    responses(
+        (status = 200, description = "OK", body = docs::bots::EligibleBots)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn eligible(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

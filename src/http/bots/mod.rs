@@ -2,11 +2,13 @@
 
 mod lifecycle;
 
+use crate::http::openapi::schemas as docs;
 use axum::extract::{Path, Query, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::bots::{self as ops, bot_json, load_bot};
 use crate::app::events::emit;
@@ -19,12 +21,12 @@ use crate::state::AppState;
 use crate::store::bots::{update_bot, BotCaps, CreateOutcome};
 use crate::store::StoreError;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/bots", get(list).post(create))
-        .route("/api/bots/batch-create", post(batch_create))
-        .route("/api/bots/{id}", get(get_one).put(update).delete(remove))
-        .route("/api/bots/{id}/status", get(status))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(batch_create))
+        .routes(routes!(get_one, update, remove))
+        .routes(routes!(status))
         .merge(lifecycle::router())
 }
 
@@ -33,6 +35,21 @@ struct ListQuery {
     status: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/bots",
+    operation_id = "get_api_bots",
+    tag = "Bots",
+    summary = "The caller's bots (not deleted)",
+    params(
+        ("status" = Option<String>, Query, description = "Filter by status")
+    ),
+    responses(
+        (status = 200, description = "OK", body = Vec<docs::bots::Bot>),
+        (status = 422, description = "Validation failed (error.fields lists the fields)", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -87,6 +104,20 @@ async fn has_keys(state: &AppState, user_id: &str, exchange: Exchange) -> AppRes
         .is_some())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/bots",
+    operation_id = "post_api_bots",
+    tag = "Bots",
+    summary = "Create a bot",
+    description = "400 `error.code`: INVALID_EXCHANGE, INVALID_CAPITAL_AMOUNT (100..100000), BOT_NAME_DUPLICATE, EXCHANGE_BOT_LIMIT_REACHED, TOTAL_BOT_LIMIT_REACHED, EXCHANGE_API_KEYS_MISSING. Emits `bot_created`.",
+    request_body = docs::bots::CreateBot,
+    responses(
+        (status = 200, description = "OK", body = docs::bots::Bot),
+        (status = 400, description = "Bad request (error.code says why)", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn create(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -128,6 +159,19 @@ struct BatchBody {
 }
 
 /// Creates many paper bots at once; all or nothing (the store enforces caps for the batch).
+#[utoipa::path(
+    post,
+    path = "/api/bots/batch-create",
+    operation_id = "post_api_bots_batch_create",
+    tag = "Bots",
+    summary = "Create several bots (all or nothing)",
+    request_body = docs::bots::BatchCreate,
+    responses(
+        (status = 200, description = "OK", body = docs::bots::BatchCreated),
+        (status = 400, description = "Bad request (error.code says why)", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn batch_create(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -222,6 +266,20 @@ fn capitalize(s: &str) -> String {
         .unwrap_or_default()
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/bots/{id}",
+    operation_id = "get_api_bots_id",
+    tag = "Bots",
+    summary = "One bot",
+    params(
+        ("id" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::bots::Bot)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn get_one(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -230,6 +288,20 @@ async fn get_one(
     Ok(Json(bot_json(&load_bot(&state, user.id(), &id).await?)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/bots/{id}/status",
+    operation_id = "get_api_bots_id_status",
+    tag = "Bots",
+    summary = "A bot's status and allowed actions",
+    params(
+        ("id" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::bots::BotStatusView)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn status(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -248,6 +320,23 @@ async fn status(
     })))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/bots/{id}",
+    operation_id = "put_api_bots_id",
+    tag = "Bots",
+    summary = "Update name, risk_mode, trading_mode",
+    description = "Switching to live puts the bot in the live training bay. Emits `bot_updated`.",
+    params(
+        ("id" = String, Path)
+    ),
+    request_body = docs::bots::UpdateBot,
+    responses(
+        (status = 200, description = "OK", body = docs::bots::Bot),
+        (status = 400, description = "Bad request (error.code says why)", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn update(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -308,6 +397,20 @@ impl From<StoreError> for UpdateFailure {
     }
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/bots/{id}",
+    operation_id = "delete_api_bots_id",
+    tag = "Bots",
+    summary = "Soft-delete a bot",
+    params(
+        ("id" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::bots::BotDeleted)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn remove(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

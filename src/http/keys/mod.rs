@@ -4,10 +4,12 @@
 
 mod body;
 use crate::app::keys as ops;
+use crate::http::openapi::schemas as docs;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use axum::extract::{Path, State};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{json, Value};
 
 use crate::auth::CurrentUser;
@@ -17,21 +19,28 @@ use crate::exchange::{Credentials, Provider};
 use crate::state::AppState;
 use body::{rule_error, KeyBody};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/keys/providers", get(providers))
-        .route("/api/keys/list", get(list))
-        .route("/api/keys/save", post(save))
-        .route("/api/keys/test", post(test))
-        .route(
-            "/api/keys/{provider}",
-            post(save_for).get(get_one).delete(delete_one),
-        )
-        .route("/api/api-keys", get(list_legacy).post(save_legacy))
-        .route("/api/api-keys/{provider}/test", post(test_for))
-        .route("/api/api-keys/{provider}", delete(delete_legacy))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(providers))
+        .routes(routes!(list))
+        .routes(routes!(save))
+        .routes(routes!(test))
+        .routes(routes!(save_for, get_one, delete_one))
+        .routes(routes!(list_legacy, save_legacy))
+        .routes(routes!(test_for))
+        .routes(routes!(delete_legacy))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/keys/providers",
+    operation_id = "get_api_keys_providers",
+    tag = "Keys",
+    summary = "Supported providers and their fields",
+    responses(
+        (status = 200, description = "OK", body = docs::keys::ProviderList)
+    )
+)]
 async fn providers() -> Json<Value> {
     let providers: Vec<Value> = Provider::all()
         .iter()
@@ -43,6 +52,17 @@ async fn providers() -> Json<Value> {
     Json(json!({"success": true, "total": providers.len(), "providers": providers}))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/keys/list",
+    operation_id = "get_api_keys_list",
+    tag = "Keys",
+    summary = "One entry per provider with status and masked key",
+    responses(
+        (status = 200, description = "OK", body = docs::keys::KeyList)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -51,11 +71,35 @@ async fn list(
 }
 
 /// `GET /api/api-keys`: the legacy spelling of `/api/keys/list`.
+#[utoipa::path(
+    get,
+    path = "/api/api-keys",
+    operation_id = "get_api_api_keys",
+    tag = "Keys",
+    summary = "Legacy: list keys",
+    responses(
+        (status = 200, description = "OK", body = docs::keys::KeyList)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn list_legacy(state: State<AppState>, user: CurrentUser) -> AppResult<Json<Value>> {
     list(state, user).await
 }
 
 /// `POST /api/api-keys`: the legacy spelling of `/api/keys/save`.
+#[utoipa::path(
+    post,
+    path = "/api/api-keys",
+    operation_id = "post_api_api_keys",
+    tag = "Keys",
+    summary = "Legacy: save a key",
+    request_body(content((docs::keys::SaveKey = "application/json"), (docs::keys::SaveKey = "application/x-www-form-urlencoded"), (docs::keys::SaveKey = "multipart/form-data"))),
+    responses(
+        (status = 200, description = "OK", body = docs::keys::KeySaved),
+        (status = 400, description = "Bad request (error.code says why)", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn save_legacy(
     state: State<AppState>,
     user: CurrentUser,
@@ -65,6 +109,20 @@ async fn save_legacy(
 }
 
 /// `DELETE /api/api-keys/{provider}`: the legacy spelling of `DELETE /api/keys/{provider}`.
+#[utoipa::path(
+    delete,
+    path = "/api/api-keys/{provider}",
+    operation_id = "delete_api_api_keys_provider",
+    tag = "Keys",
+    summary = "Legacy: delete a key",
+    params(
+        ("provider" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::keys::KeyDeleted)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn delete_legacy(
     state: State<AppState>,
     user: CurrentUser,
@@ -88,6 +146,20 @@ fn save_input(path: Option<&str>, body: &KeyBody) -> AppResult<(Provider, Creden
     Ok((provider, creds))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/keys/save",
+    operation_id = "post_api_keys_save",
+    tag = "Keys",
+    summary = "Save (encrypt) a key",
+    description = "Accepts JSON, form, multipart or raw JSON with a wrong content type, and field aliases. Emits `key_saved`.",
+    request_body(content((docs::keys::SaveKey = "application/json"), (docs::keys::SaveKey = "application/x-www-form-urlencoded"), (docs::keys::SaveKey = "multipart/form-data"))),
+    responses(
+        (status = 200, description = "OK", body = docs::keys::KeySaved),
+        (status = 400, description = "Bad request (error.code says why)", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn save(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -99,6 +171,22 @@ async fn save(
         .map(Json)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/keys/{provider}",
+    operation_id = "post_api_keys_provider",
+    tag = "Keys",
+    summary = "Save a key for this provider",
+    params(
+        ("provider" = String, Path)
+    ),
+    request_body(content((docs::keys::SaveKey = "application/json"), (docs::keys::SaveKey = "application/x-www-form-urlencoded"), (docs::keys::SaveKey = "multipart/form-data"))),
+    responses(
+        (status = 200, description = "OK", body = docs::keys::KeySaved),
+        (status = 400, description = "Bad request (error.code says why)", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn save_for(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -122,6 +210,20 @@ fn test_input(path: Option<&str>, body: &KeyBody) -> AppResult<(Provider, Option
     Ok((provider, Some(creds)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/keys/test",
+    operation_id = "post_api_keys_test",
+    tag = "Keys",
+    summary = "Test a key against the provider",
+    description = "Always 200 with `status` test_ok | test_failed. Emits `key_tested`.",
+    request_body(content((docs::keys::TestKey = "application/json"), (docs::keys::TestKey = "application/x-www-form-urlencoded"), (docs::keys::TestKey = "multipart/form-data"))),
+    responses(
+        (status = 200, description = "OK", body = docs::keys::KeyTested),
+        (status = 400, description = "Bad request (error.code says why)", body = docs::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn test(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -133,6 +235,20 @@ async fn test(
         .map(Json)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/api-keys/{provider}/test",
+    operation_id = "post_api_api_keys_provider_test",
+    tag = "Keys",
+    summary = "Legacy: test a saved key",
+    params(
+        ("provider" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::keys::KeyTested)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn test_for(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -146,6 +262,20 @@ async fn test_for(
         .map(Json)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/keys/{provider}",
+    operation_id = "get_api_keys_provider",
+    tag = "Keys",
+    summary = "One provider's key entry",
+    params(
+        ("provider" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::keys::KeyEntry)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn get_one(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -155,6 +285,21 @@ async fn get_one(
     ops::get_one(&state, user.id(), provider).await.map(Json)
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/keys/{provider}",
+    operation_id = "delete_api_keys_provider",
+    tag = "Keys",
+    summary = "Delete a provider's key",
+    description = "Emits `key_deleted`.",
+    params(
+        ("provider" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "OK", body = docs::keys::KeyDeleted)
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn delete_one(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

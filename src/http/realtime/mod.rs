@@ -6,18 +6,18 @@ pub mod sse;
 pub mod ws;
 
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::routing::get;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::AppError;
 use crate::events::ConnectionGuard;
 use crate::state::AppState;
 
 /// Both realtime endpoints; mounted by `http::build_router_with`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/ws", get(ws::handler))
-        .route("/api/realtime/events", get(sse::handler))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(ws::handler))
+        .routes(routes!(sse::handler))
 }
 
 /// What a realtime client presents: a token and, when reconnecting, the last id it saw.

@@ -20,6 +20,21 @@ use crate::events::{Event, EventType, Received, Replay, Subscription};
 use crate::state::AppState;
 
 /// `GET /api/realtime/events`: 401/403/429 as JSON envelopes, else an endless event stream.
+#[utoipa::path(
+    get,
+    path = "/api/realtime/events",
+    operation_id = "get_api_realtime_events",
+    tag = "Realtime",
+    summary = "Server-Sent Events stream",
+    description = "`id:` on every event; honours `Last-Event-ID`; `event: heartbeat` every 15 s with `{timestamp, counter}`. Each `data:` is an `Event` JSON object.",
+    params(
+        ("token" = Option<String>, Query, description = "Access token (alternative to the header)")
+    ),
+    responses(
+        (status = 200, description = "OK", body = String, content_type = "text/event-stream")
+    ),
+    security(("bearerAuth" = []))
+)]
 pub async fn handler(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,

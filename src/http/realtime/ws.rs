@@ -1,6 +1,7 @@
 //! WebSocket `/api/ws`: connection frame, replay, live events, ping/pong, heartbeat, idle drop,
 //! lag resync and close-on-shutdown for one authenticated user.
 
+use crate::http::openapi::schemas as docs;
 use std::time::Duration;
 
 use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -21,6 +22,22 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// `GET /api/ws`: authenticate first, but always complete the upgrade so a refused browser
 /// client sees the close code and reason (1008) instead of an opaque HTTP failure.
+#[utoipa::path(
+    get,
+    path = "/api/ws",
+    operation_id = "get_api_ws",
+    tag = "Realtime",
+    summary = "WebSocket event stream",
+    description = "Token by `?token=` or `Authorization: Bearer`; a bad token closes with 1008 before any event. First frame `{type:\"connection\", status:\"Connected\", timestamp, last_event_id}`. Client `{type:\"ping\", timestamp}` gets `{type:\"pong\", timestamp}`; server pings every 30 s and drops clients silent for 90 s. `?last_event_id=N` replays missed events or sends `{type:\"force_refresh\"}`.",
+    params(
+        ("token" = Option<String>, Query, description = "Access token (alternative to the header)"),
+        ("last_event_id" = Option<i64>, Query, description = "Replay events after this id")
+    ),
+    responses(
+        (status = 101, description = "Switching Protocols (WebSocket)", body = docs::system::Event)
+    ),
+    security(("bearerAuth" = []))
+)]
 pub async fn handler(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
