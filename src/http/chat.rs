@@ -46,7 +46,7 @@ pub struct ChatBody {
     description = "`content` is trimmed, then must hold 1 to 4000 characters (Unicode characters, not bytes): empty, whitespace-only or longer content is refused with a 422 naming `content` (it is not truncated). The provider sees the system prompt (the caller's live summary) and at most the last 10 messages of the conversation. Provider failures answer 200 with a friendly reply and `error:\"ai_unavailable\"`; no key at all: `error:\"no_api_key\"`. A body with `role:\"assistant\"|\"system\"` is only stored and answers `{success, stored:true, message}`; any other `role` is a 422. Someone else's `conversation_id`: 404.",
     request_body = docs::chat::ChatRequest,
     responses(
-        (status = 200, description = "OK", body = docs::chat::ChatReply),
+        (status = 200, description = "OK", body = docs::chat::ChatAnswer),
         (status = 404, description = "Not found (or another user's resource)", body = docs::common::ErrorEnvelope)
     ),
     security(("bearerAuth" = []))
@@ -194,7 +194,8 @@ fn clamped(field: &str, raw: Option<&str>, default: i64, (lo, hi): (i64, i64)) -
     ),
     responses(
         (status = 200, description = "OK", body = docs::chat::ChatHistory),
-        (status = 422, description = "Validation failed (error.fields lists the fields)", body = docs::common::ErrorEnvelope)
+        (status = 422, description = "Validation failed (error.fields lists the fields)", body = docs::common::ErrorEnvelope),
+        (status = 404, description = "No such conversation of the caller (`conversation_id`)", body = docs::common::ErrorEnvelope)
     ),
     security(("bearerAuth" = []))
 )]

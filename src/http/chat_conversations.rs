@@ -181,7 +181,7 @@ async fn remove(
     ),
     request_body = docs::chat::NewMessage,
     responses(
-        (status = 200, description = "OK", body = docs::chat::ChatReply)
+        (status = 200, description = "OK", body = docs::chat::ChatAnswer)
     ),
     security(("bearerAuth" = []))
 )]

@@ -158,7 +158,8 @@ struct ResetBody {
     summary = "Reset a tripped circuit breaker",
     request_body = Option<docs::trading::CircuitBreakerReset>,
     responses(
-        (status = 200, description = "OK", body = docs::trading::CircuitBreakerResetDone)
+        (status = 200, description = "OK", body = docs::trading::CircuitBreakerResetDone),
+        (status = 404, description = "No such bot of the caller (`bot_id`)", body = docs::common::ErrorEnvelope)
     ),
     security(("bearerAuth" = []))
 )]

@@ -38,6 +38,24 @@ pub struct ChatReply {
     pub requires_password: Option<bool>,
 }
 
+/// `role:"assistant"|"system"` bodies are stored, not answered.
+#[derive(ToSchema)]
+pub struct StoredMessage {
+    pub success: bool,
+    /// Always true.
+    pub stored: bool,
+    pub message: ChatMessage,
+}
+
+/// What a chat post answers: the assistant's reply, or (for a stored-only role) the stored
+/// message.
+#[derive(ToSchema)]
+#[serde(untagged)]
+pub enum ChatAnswer {
+    Reply(ChatReply),
+    Stored(StoredMessage),
+}
+
 #[derive(ToSchema)]
 pub struct ChatMessage {
     pub id: String,
