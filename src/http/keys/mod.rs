@@ -216,7 +216,7 @@ fn test_input(path: Option<&str>, body: &KeyBody) -> AppResult<(Provider, Option
     operation_id = "post_api_keys_test",
     tag = "Keys",
     summary = "Test a key against the provider",
-    description = "Always 200 with `status` test_ok | test_failed. Emits `key_tested`.",
+    description = "200 with `status` test_ok | test_failed (emits `key_tested`); 400 `KEY_NOT_PROVIDED` when no key is saved for the provider and none is in the request.",
     request_body(content((docs::keys::TestKey = "application/json"), (docs::keys::TestKey = "application/x-www-form-urlencoded"), (docs::keys::TestKey = "multipart/form-data"))),
     responses(
         (status = 200, description = "OK", body = docs::keys::KeyTested),
@@ -245,7 +245,8 @@ async fn test(
         ("provider" = String, Path)
     ),
     responses(
-        (status = 200, description = "OK", body = docs::keys::KeyTested)
+        (status = 200, description = "OK", body = docs::keys::KeyTested),
+        (status = 400, description = "No key saved for the provider and none in the request", body = docs::common::ErrorEnvelope)
     ),
     security(("bearerAuth" = []))
 )]

@@ -163,13 +163,18 @@ pub struct ResourceUsage {
 
 #[derive(ToSchema)]
 pub struct SystemStats {
-    /// `{total, active, pending, blocked}`.
-    pub users: Value,
-    /// `{total, active, live, paper}`.
-    pub bots: Value,
-    /// `{total, today}`.
-    pub trades: Value,
-    pub storage_engine: String,
-    pub uptime_seconds: u64,
     pub timestamp: String,
+    /// `{total, pending, active, blocked, admins_active}`.
+    pub users: Value,
+    /// `{total, by_status: {status: n}, by_mode: {paper, live}, total_profit}`.
+    pub bots: Value,
+    /// `{total, today, total_profit}`.
+    pub trades: Value,
+    /// Sum of the bots' profit.
+    pub total_profit: f64,
+    /// `{engine}`: `sqlite` or `mongodb`.
+    pub database: Value,
+    /// `{cpu: {cores, load_average}, memory, disk, process: {rss_mb, uptime_seconds}}`; parts
+    /// that cannot be read on this host are null.
+    pub host: Value,
 }
