@@ -1,5 +1,8 @@
 // Browser end-to-end tests of the built-in dashboard: playwright-core drives the system Chromium
 // against a freshly spawned server. Prints "N passed, N failed, N skipped"; exit 1 on any failure.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServer } from './server.mjs';
 import { fakeOpenAi, fakeLuno } from './fakes.mjs';
@@ -140,6 +143,28 @@ async function main() {
     await page.waitForSelector('main tr[data-bot-id]');
     expect((await page.textContent('main table')).includes('E2E Bot'), 'luno lists the bot');
     await shot(page, '07-platforms');
+  });
+
+  await step('markets: imported candles drawn as a candlestick chart', async () => {
+    // 48 hourly candles, rising then falling, imported with the CLI into the server's store.
+    const start = Date.UTC(2026, 0, 1);
+    const rows = Array.from({ length: 48 }, (_, i) => {
+      const open = 1000000 + (i < 24 ? i : 48 - i) * 1000;
+      const close = open + (i < 24 ? 800 : -800);
+      return [start + i * 3600000, open, Math.max(open, close) + 300, Math.min(open, close) - 300, close, 1.5];
+    });
+    const file = path.join(server.dataDir, 'e2e-candles.json');
+    fs.writeFileSync(file, JSON.stringify(rows));
+    const imported = spawnSync(server.bin, ['data', 'import', '--exchange', 'luno', '--pair', 'BTC/ZAR', '--timeframe', '1h', file],
+      { env: server.env, encoding: 'utf8' });
+    expect(imported.status === 0, `data import succeeded: ${imported.stderr}`);
+    await page.click('nav a[data-screen=markets]');
+    await page.waitForSelector('h1:text("Markets")');
+    await page.waitForSelector('svg.chart g.candle');
+    expect(await page.locator('svg.chart g.candle').count() === 48, 'one candlestick per stored candle');
+    expect(await page.locator('svg.chart g.candle-up').count() === 24, 'rising candles drawn up');
+    expect((await page.textContent('main table')).includes('BTC/ZAR'), 'the datasets table lists BTC/ZAR');
+    await shot(page, '07b-markets');
   });
 
   await step('system: emergency stop on and off', async () => {

@@ -55,7 +55,7 @@ export async function startServer(extraEnv = {}) {
     if (i === 149) throw new Error(`server did not start: ${stderr}`);
   }
   return {
-    base, bin,
+    base, bin, dataDir, env,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => { if (child.exitCode !== null) r(); else child.once('exit', r); setTimeout(r, 5000); });

@@ -1,6 +1,7 @@
 //! Command-line interface: `serve` (default), `migrate`, `doctor`, `create-admin`,
-//! `rotate-keys`.
+//! `rotate-keys`, `data import|list`.
 
+pub mod data;
 mod rotate_keys;
 
 pub use rotate_keys::{rotate_keys, rotate_store, sealer_for, RotationReport};
@@ -46,6 +47,11 @@ pub enum Command {
         /// Key id of the old key (the `<id>` in stored `v1:<id>:...` values).
         #[arg(long)]
         old_key_id: String,
+    },
+    /// Market data: import candle files, list stored datasets.
+    Data {
+        #[command(subcommand)]
+        command: data::DataCommand,
     },
 }
 

@@ -29,6 +29,7 @@ async fn main() -> ExitCode {
         Command::RotateKeys { old_key_id } => {
             cli::rotate_keys(&config, &old_key_id).await.map(|_| ())
         }
+        Command::Data { command } => cli::data::run(&config, command).await,
         Command::Serve | Command::Doctor => amarktai::run(config).await,
     };
     match result {

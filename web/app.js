@@ -7,6 +7,7 @@ import { clear, toast } from './ui.js';
 import * as overview from './overview.js';
 import * as bots from './bots.js';
 import * as platforms from './platforms.js';
+import * as markets from './markets.js';
 import * as keys from './keys.js';
 import * as chat from './chat.js';
 import * as system from './system.js';
@@ -17,6 +18,7 @@ const SCREENS = {
   bots: bots.mount,
   training: bots.mountTraining,
   platforms: platforms.mount,
+  markets: markets.mount,
   keys: keys.mount,
   chat: chat.mount,
   system: system.mount,

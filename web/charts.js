@@ -85,3 +85,36 @@ export function barChart(bars, label) {
   root.append(svg('text', { x: W - PAD.r, y: H - 6, 'text-anchor': 'end' }, bars[bars.length - 1].label));
   return root;
 }
+
+/** candles: [[open_time_ms, open, high, low, close, volume], ...] oldest first. */
+export function candlestickChart(candles, label) {
+  const root = frame(label);
+  root.classList.add('candles');
+  if (candles.length === 0) {
+    root.append(svg('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle' }, 'No candles in this range'));
+    return root;
+  }
+  const lows = candles.map((c) => c[3]);
+  const highs = candles.map((c) => c[2]);
+  const [ymin, ymax] = [Math.min(...lows), Math.max(...highs)];
+  const y = scale(ymin, ymax === ymin ? ymin + 1 : ymax, H - PAD.b, PAD.t);
+  yAxis(root, ymin, ymax, y);
+  const step = (W - PAD.l - PAD.r) / candles.length;
+  const body = Math.max(1, step * 0.7);
+  candles.forEach(([t, o, hi, lo, c], i) => {
+    const mid = PAD.l + i * step + step / 2;
+    const up = c >= o;
+    const g = svg('g', { class: `candle ${up ? 'candle-up' : 'candle-down'}`, 'data-time': t });
+    g.append(svg('title', {}, `${new Date(t).toISOString()}  O ${o}  H ${hi}  L ${lo}  C ${c}`));
+    g.append(svg('line', { x1: mid.toFixed(1), x2: mid.toFixed(1), y1: y(hi).toFixed(1), y2: y(lo).toFixed(1), class: 'wick' }));
+    const top = y(Math.max(o, c));
+    g.append(svg('rect', { x: (mid - body / 2).toFixed(1), y: top.toFixed(1), width: body.toFixed(1),
+      height: Math.max(1, y(Math.min(o, c)) - top).toFixed(1), class: 'body' }));
+    root.append(g);
+  });
+  const first = new Date(candles[0][0]);
+  const last = new Date(candles[candles.length - 1][0]);
+  root.append(svg('text', { x: PAD.l, y: H - 6 }, first.toLocaleString()));
+  root.append(svg('text', { x: W - PAD.r, y: H - 6, 'text-anchor': 'end' }, last.toLocaleString()));
+  return root;
+}

@@ -9,6 +9,7 @@ pub mod bodyguard;
 pub mod bot;
 pub mod bot_enums;
 pub mod bot_rules;
+pub mod candles;
 pub mod chat;
 pub mod circuit_breaker;
 pub mod clock;

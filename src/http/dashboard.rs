@@ -54,6 +54,7 @@ const ASSETS: &[Asset] = &[
     asset!("overview.js", JS),
     asset!("bots.js", JS),
     asset!("platforms.js", JS),
+    asset!("markets.js", JS),
     asset!("keys.js", JS),
     asset!("chat.js", JS),
     asset!("system.js", JS),

@@ -17,6 +17,7 @@ pub mod dashboard;
 pub mod health;
 pub mod keys;
 pub mod ledger;
+pub mod market;
 pub mod middleware;
 pub mod openapi;
 pub mod orders;
@@ -66,6 +67,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(orders::router())
         .merge(ledger::router())
         .merge(prices::router())
+        .merge(market::router())
         .merge(dashboard::router())
 }
 

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod bots;
+pub mod candles;
 pub mod chat;
 pub mod common;
 pub mod keys;
@@ -23,6 +24,7 @@ use async_trait::async_trait;
 
 pub use audit::{AuditEntry, AuditRepo};
 pub use bots::BotRepo;
+pub use candles::{CandleRepo, Dataset};
 pub use chat::ChatRepo;
 pub use keys::{ApiKeyRecord, ApiKeyRepo};
 pub use leases::LeaseRepo;
@@ -88,6 +90,8 @@ pub struct Store {
     pub ledger: Arc<dyn LedgerRepo>,
     /// Engine leases (one runner per engine across instances).
     pub leases: Arc<dyn LeaseRepo>,
+    /// Market data (candles).
+    pub candles: Arc<dyn CandleRepo>,
 }
 
 impl Store {

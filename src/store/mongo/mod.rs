@@ -3,6 +3,7 @@
 mod audit;
 mod bot_status;
 mod bots;
+mod candles;
 mod chat;
 mod dates;
 mod json_doc;
@@ -96,6 +97,7 @@ pub async fn open(
         trade_stats: Arc::new(trade_stats::MongoTradeStats::new(&db)),
         ledger: Arc::new(ledger),
         leases: Arc::new(leases::MongoLeases::new(&db)),
+        candles: Arc::new(candles::MongoCandles::new(&db)),
     })
 }
 

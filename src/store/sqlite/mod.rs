@@ -3,6 +3,7 @@
 mod audit;
 mod bot_status;
 mod bots;
+mod candles;
 mod chat;
 mod keys;
 mod leases;
@@ -73,7 +74,8 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
         trades: Arc::new(trades::SqliteTrades { pool: pool.clone() }),
         trade_stats: Arc::new(trade_stats::SqliteTradeStats { pool: pool.clone() }),
         ledger: Arc::new(ledger::SqliteLedger { pool: pool.clone() }),
-        leases: Arc::new(leases::SqliteLeases { pool }),
+        leases: Arc::new(leases::SqliteLeases { pool: pool.clone() }),
+        candles: Arc::new(candles::SqliteCandles { pool }),
     })
 }
 
