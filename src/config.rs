@@ -54,6 +54,8 @@ pub struct FeatureFlags {
     pub disable_ai_bodyguard: bool,
     pub enable_live_trading: bool,
     pub enable_realtime: bool,
+    /// Market sync engine (SPEC §15); defaults to `enable_trading`.
+    pub enable_market_data: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -421,6 +423,11 @@ impl Config {
             invite_code: non_empty(lookup, "INVITE_CODE").map(Secret::new),
             require_approval: flag_default(lookup, "REQUIRE_APPROVAL", false)?,
             flags: FeatureFlags {
+                enable_market_data: flag_default(
+                    lookup,
+                    "ENABLE_MARKET_DATA",
+                    flag_default(lookup, "ENABLE_TRADING", false)?,
+                )?,
                 enable_trading: flag_default(lookup, "ENABLE_TRADING", false)?,
                 enable_autopilot: flag_default(lookup, "ENABLE_AUTOPILOT", false)?,
                 enable_schedulers: flag_default(lookup, "ENABLE_SCHEDULERS", false)?,

@@ -32,6 +32,7 @@ async fn flags_decide_which_engines_start(engine: Engine) {
         "ai_bodyguard",
         "autopilot",
         "daily_reset",
+        "market_sync",
         "trading_scheduler",
     ] {
         let status = &preflight["engines"][name];
@@ -45,11 +46,16 @@ async fn flags_decide_which_engines_start(engine: Engine) {
     let vars = [("ENABLE_TRADING", "1"), ("ENABLE_SCHEDULERS", "On")];
     let (app, _clock) = spawn_at(&engine, midday(), &vars).await;
     let handles = engine::start(&app.state, None);
-    assert_eq!(handles.len(), 2, "bodyguard and daily reset");
+    assert_eq!(
+        handles.len(),
+        3,
+        "bodyguard, daily reset and market sync (ENABLE_MARKET_DATA follows ENABLE_TRADING)"
+    );
     let health = body(app.get("/api/health").await).await;
     let engines = &health["engines"];
     assert_eq!(engines["ai_bodyguard"]["started"], true);
     assert_eq!(engines["daily_reset"]["started"], true);
+    assert_eq!(engines["market_sync"]["started"], true);
     assert_eq!(engines["autopilot"]["enabled"], false);
     assert_eq!(engines["trading_scheduler"]["enabled"], true);
     assert_eq!(engines["trading_scheduler"]["started"], false);
@@ -107,6 +113,7 @@ async fn ticks_show_in_preflight_and_metrics(engine: Engine) {
 #[test]
 fn feature_flags_line_lists_every_flag_and_only_engines_that_started() {
     let flags = amarktai::config::FeatureFlags {
+        enable_market_data: false,
         enable_trading: true,
         enable_schedulers: true,
         enable_autopilot: false,

@@ -1,4 +1,5 @@
-//! `amarktai data import|list`: candle files into the store and the stored datasets.
+//! `amarktai data import|download|list`: candle files or an exchange's public candles into the
+//! store, and the stored datasets.
 
 use std::path::PathBuf;
 
@@ -26,6 +27,18 @@ pub enum DataCommand {
         #[arg(long)]
         skip_bad: bool,
         file: PathBuf,
+    },
+    /// Download the last N days of closed candles from the exchange's public API. Resumable:
+    /// only candles not stored yet are asked for.
+    Download {
+        #[arg(long)]
+        exchange: String,
+        #[arg(long)]
+        pair: String,
+        #[arg(long)]
+        timeframe: String,
+        #[arg(long, default_value_t = 30)]
+        days: u32,
     },
     /// List the stored candle datasets (first/last open time, count, gaps).
     List,
@@ -84,6 +97,16 @@ pub async fn run(config: &Config, command: DataCommand) -> anyhow::Result<()> {
                 Err(e) => Err(e.into()),
             }
         }
+        DataCommand::Download {
+            exchange,
+            pair,
+            timeframe,
+            days,
+        } => {
+            let series = series_args(&exchange, &pair, &timeframe)?;
+            crate::exchange::candles::supports(series.exchange, series.timeframe)?;
+            download(config, &series, days).await
+        }
         DataCommand::List => {
             let store = crate::store::connect(config).await?;
             let datasets = crate::market::datasets(store.candles.as_ref()).await;
@@ -122,4 +145,41 @@ pub fn table(datasets: &[crate::market::DatasetSummary]) -> String {
         ));
     }
     out
+}
+
+async fn download(config: &Config, series: &Series, days: u32) -> anyhow::Result<()> {
+    use std::io::{IsTerminal, Write};
+    let client = reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .user_agent(concat!("amarktai/", env!("CARGO_PKG_VERSION")))
+        .build()?;
+    let store = crate::store::connect(config).await?;
+    let downloader =
+        crate::market::download::Downloader::new(&client, &config.outbound, store.candles.as_ref());
+    let terminal = std::io::stderr().is_terminal();
+    let label = series.to_string();
+    let mut progress = move |p: &crate::market::download::Progress| {
+        if terminal {
+            eprint!(
+                "\r{label}: {:>3}% ({} new candles)",
+                p.percent(),
+                p.inserted
+            );
+            let _ = std::io::stderr().flush();
+        }
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    let result = downloader
+        .download_days(series, days, now, &mut progress)
+        .await;
+    if terminal {
+        eprintln!();
+    }
+    store.admin.close().await;
+    let report = result?;
+    println!(
+        "{series}: {} requests ({} retried), {} candles received, {} new, {} invalid left out",
+        report.requests, report.retries, report.fetched, report.inserted, report.invalid
+    );
+    Ok(())
 }

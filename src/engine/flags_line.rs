@@ -16,6 +16,7 @@ pub fn feature_flags_line(
         ("DISABLE_AI_BODYGUARD", flags.disable_ai_bodyguard),
         ("ENABLE_LIVE_TRADING", flags.enable_live_trading),
         ("ENABLE_REALTIME", flags.enable_realtime),
+        ("ENABLE_MARKET_DATA", flags.enable_market_data),
     ]
     .iter()
     .map(|(name, on)| format!("{name}={on}"))
@@ -45,6 +46,7 @@ fn why_not(engine: &str, enabled: bool) -> &'static str {
         (super::AI_BODYGUARD, false) => "DISABLE_AI_BODYGUARD is on",
         (super::AUTOPILOT, false) => "needs ENABLE_AUTOPILOT",
         (super::DAILY_RESET, false) => "needs ENABLE_SCHEDULERS",
+        (super::MARKET_SYNC, false) => "needs ENABLE_MARKET_DATA (default: ENABLE_TRADING)",
         _ => "not started",
     }
 }

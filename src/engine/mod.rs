@@ -5,6 +5,7 @@ pub mod autopilot;
 pub mod bodyguard;
 pub mod daily_reset;
 pub mod flags_line;
+pub mod market_sync;
 mod notify;
 pub mod runner;
 pub mod scheduler;
@@ -26,6 +27,7 @@ pub const TRADING_SCHEDULER: &str = "trading_scheduler";
 pub const AI_BODYGUARD: &str = "ai_bodyguard";
 pub const AUTOPILOT: &str = "autopilot";
 pub const DAILY_RESET: &str = "daily_reset";
+pub const MARKET_SYNC: &str = "market_sync";
 
 /// What preflight and `/api/health` show per engine.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -66,6 +68,7 @@ impl EngineRegistry {
         registry.register(AI_BODYGUARD, !flags.disable_ai_bodyguard);
         registry.register(AUTOPILOT, flags.enable_autopilot);
         registry.register(DAILY_RESET, flags.enable_schedulers);
+        registry.register(MARKET_SYNC, flags.enable_market_data);
         registry
     }
 
@@ -162,6 +165,7 @@ pub fn start(state: &AppState, executor: Option<Arc<dyn TradeExecutor>>) -> Vec<
         Arc::new(bodyguard::Bodyguard),
         Arc::new(autopilot::Autopilot),
         Arc::new(daily_reset::DailyReset),
+        Arc::new(market_sync::MarketSync),
     ];
     if let Some(executor) = executor {
         engines.push(Arc::new(scheduler::TradingScheduler::new(executor)));

@@ -295,6 +295,7 @@ mod tests {
         let reply = Reply {
             status: StatusCode::BAD_REQUEST,
             body: body.to_string().into_bytes(),
+            retry_after: None,
         };
         let outcome = redact(
             judge(Provider::Luno, &reply, &Secrets::of(&c)),

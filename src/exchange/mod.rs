@@ -3,6 +3,7 @@
 //! them at a local fake.
 
 mod binance;
+pub mod candles;
 mod keytest;
 mod kucoin;
 mod luno;

@@ -12,6 +12,8 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub(crate) struct Reply {
     pub status: StatusCode,
     pub body: Vec<u8>,
+    /// `Retry-After` in seconds, when the server sent one (rate limits).
+    pub retry_after: Option<Duration>,
 }
 
 impl Reply {
@@ -35,6 +37,12 @@ pub(crate) enum Failure {
 pub(crate) async fn send(request: RequestBuilder, timeout: Duration) -> Result<Reply, Failure> {
     let mut response = request.timeout(timeout).send().await.map_err(classify)?;
     let status = response.status();
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
     if response
         .content_length()
         .is_some_and(|len| len > MAX_BODY_BYTES as u64)
@@ -48,7 +56,11 @@ pub(crate) async fn send(request: RequestBuilder, timeout: Duration) -> Result<R
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(Reply { status, body })
+    Ok(Reply {
+        status,
+        body,
+        retry_after,
+    })
 }
 
 fn classify(error: reqwest::Error) -> Failure {

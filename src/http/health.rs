@@ -153,6 +153,7 @@ async fn preflight(State(state): State<AppState>) -> Json<Value> {
             "DISABLE_AI_BODYGUARD": flags.disable_ai_bodyguard,
             "ENABLE_LIVE_TRADING": flags.enable_live_trading,
             "ENABLE_REALTIME": flags.enable_realtime,
+            "ENABLE_MARKET_DATA": flags.enable_market_data,
         },
         "services": {
             "db": if db_up { "connected" } else { "disconnected" },

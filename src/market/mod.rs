@@ -1,6 +1,7 @@
 //! Market data use cases: importing candle files, downloading from exchanges, keeping
 //! series current (uses `exchange/` and `store/`).
 
+pub mod download;
 pub mod import;
 
 use serde::Serialize;

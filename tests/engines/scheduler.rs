@@ -99,6 +99,7 @@ fn scheduler_eligibility_rules() {
     );
     let owner = UserSettings::defaults("u", now);
     let on = amarktai::config::FeatureFlags {
+        enable_market_data: false,
         enable_trading: true,
         enable_schedulers: true,
         ..Default::default()
@@ -106,6 +107,7 @@ fn scheduler_eligibility_rules() {
     let is = engine::scheduler::is_eligible;
     assert!(is(&bot, &owner, &on));
     let only_trading = amarktai::config::FeatureFlags {
+        enable_market_data: false,
         enable_trading: true,
         ..Default::default()
     };
