@@ -33,7 +33,7 @@ import_once() {
   local label="$1"; shift
   local start end
   start=$(date +%s.%N)
-  env "$@" "$BIN" data import --exchange binance --pair BTC/USDT --timeframe 1m "$WORK/candles.json" > "$WORK/import.out"
+  env -u MONGODB_URL "$@" "$BIN" data import --exchange binance --pair BTC/USDT --timeframe 1m "$WORK/candles.json" > "$WORK/import.out"
   end=$(date +%s.%N)
   python3 -c "print(f'$label import: {$end - $start:.2f} s')"
   tail -n1 "$WORK/import.out"
@@ -50,7 +50,7 @@ if [ -n "${MONGODB_URL:-}" ]; then
 fi
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-env "${SQLITE_ENV[@]}" HOST=127.0.0.1 PORT="$PORT" RATE_LIMIT_ENABLED=false "$BIN" serve > "$WORK/server.log" 2>&1 &
+env -u MONGODB_URL "${SQLITE_ENV[@]}" HOST=127.0.0.1 PORT="$PORT" RATE_LIMIT_ENABLED=false "$BIN" serve > "$WORK/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$PORT/api/health/live" >/dev/null 2>&1 && break; sleep 0.1; done
 python3 - "$PORT" "$REQUESTS" <<'PY'
