@@ -1,6 +1,7 @@
 //! Command-line interface: `serve` (default), `migrate`, `doctor`, `create-admin`,
-//! `rotate-keys`, `data import|list`.
+//! `rotate-keys`, `data import|download|list`, `backtest`.
 
+pub mod backtest;
 pub mod data;
 mod rotate_keys;
 
@@ -53,6 +54,8 @@ pub enum Command {
         #[command(subcommand)]
         command: data::DataCommand,
     },
+    /// Run a strategy over a candle file or a stored dataset and print its metrics.
+    Backtest(backtest::BacktestArgs),
 }
 
 /// Initialises logging: JSON lines in production, human-readable in development.

@@ -27,6 +27,7 @@ pub mod prices;
 pub mod query_params;
 pub mod rate_limit;
 pub mod realtime;
+pub mod strategies;
 pub mod system;
 pub mod trades;
 pub mod training;
@@ -68,6 +69,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(ledger::router())
         .merge(prices::router())
         .merge(market::router())
+        .merge(strategies::router())
         .merge(dashboard::router())
 }
 
