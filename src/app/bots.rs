@@ -17,6 +17,8 @@ pub fn bot_json(bot: &Bot) -> Value {
     let mut value = serde_json::to_value(bot).unwrap_or_else(|_| json!({}));
     if let Some(obj) = value.as_object_mut() {
         obj.insert("mode".into(), json!(bot.trading_mode.as_str()));
+        // Documents from before strategies have no pair: show the one the bot trades.
+        obj.insert("pair".into(), json!(bot.trading_pair().to_string()));
     }
     value
 }

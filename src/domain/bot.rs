@@ -4,6 +4,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::config::TradingConfig;
+use crate::domain::candles::{Pair, Series, Timeframe};
+use crate::domain::strategy::risk::RiskParams;
+use crate::domain::strategy::trader::{OpenPosition, PendingOrder};
+use crate::domain::strategy::StrategyConfig;
 
 pub use crate::domain::bot_enums::{BotStatus, Exchange, RiskMode, StrategyParams, TradingMode};
 
@@ -83,10 +87,52 @@ pub struct Bot {
     /// Created by the autopilot from reinvested profit (at most one such bot per user per day).
     #[serde(default)]
     pub autopilot_spawned: bool,
+    /// The strategy the bot trades by (documents from before strategies: `momentum_24h`).
+    #[serde(default)]
+    pub strategy: StrategyConfig,
+    /// `BASE/QUOTE`; `None` in documents from before strategies, meaning the exchange's
+    /// default pair (see [`default_pair`]).
+    #[serde(default)]
+    pub pair: Option<String>,
+    /// The candles the strategy reads.
+    #[serde(default = "default_timeframe")]
+    pub timeframe: Timeframe,
+    /// The open position, if any (stored, so a restart resumes it).
+    #[serde(default)]
+    pub position: Option<OpenPosition>,
+    /// An order decided on the last evaluated close, filled at the next candle's open.
+    #[serde(default)]
+    pub pending_order: Option<PendingOrder>,
+    /// Closes on which a new entry is still refused after a stop.
+    #[serde(default)]
+    pub cooldown_left: u32,
+    /// Open time (epoch ms) of the last candle the strategy evaluated.
+    #[serde(default)]
+    pub last_candle_time: Option<i64>,
     /// Bumped by every write; a write based on an older read is refused (optimistic
     /// concurrency, see `store::bots::update_bot`). 0 only in documents written before versions.
     #[serde(default)]
     pub version: u64,
+}
+
+/// Bots read hourly candles unless told otherwise: a day of history is 24 candles, and a
+/// decision an hour is a pace a person can follow.
+pub const DEFAULT_TIMEFRAME: Timeframe = Timeframe::H1;
+
+fn default_timeframe() -> Timeframe {
+    DEFAULT_TIMEFRAME
+}
+
+/// The pair a bot trades when none was chosen (ZAR books on the South African venues).
+pub fn default_pair(exchange: Exchange) -> Pair {
+    let quote = match exchange {
+        Exchange::Binance | Exchange::Kucoin => "USDT",
+        _ => "ZAR",
+    };
+    Pair {
+        base: "BTC".into(),
+        quote: quote.into(),
+    }
 }
 
 fn empty_object() -> serde_json::Value {
@@ -142,8 +188,33 @@ impl Bot {
             hour_trade_count: 0,
             hour_peak_capital: new.initial_capital,
             autopilot_spawned: false,
+            strategy: StrategyConfig::default(),
+            pair: Some(default_pair(new.exchange).to_string()),
+            timeframe: DEFAULT_TIMEFRAME,
+            position: None,
+            pending_order: None,
+            cooldown_left: 0,
+            last_candle_time: None,
             version: 1,
         }
+    }
+
+    /// The pair the bot trades.
+    pub fn trading_pair(&self) -> Pair {
+        self.pair
+            .as_deref()
+            .and_then(Pair::parse)
+            .unwrap_or_else(|| default_pair(self.exchange))
+    }
+
+    /// The candle series its strategy reads.
+    pub fn series(&self) -> Series {
+        Series::new(self.exchange, self.trading_pair(), self.timeframe)
+    }
+
+    /// Its risk exits and sizing.
+    pub fn risk(&self) -> RiskParams {
+        RiskParams::from_params(&self.params)
     }
 
     /// Win rate in percent from the counters (0 before the first closed trade).

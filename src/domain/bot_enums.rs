@@ -82,17 +82,20 @@ impl RiskMode {
     }
     /// Starting parameters: more risk means wider targets, bigger positions, shorter holds.
     pub fn default_params(self) -> StrategyParams {
-        let (take_profit_pct, stop_loss_pct, position_size_pct, holding_ticks) = match self {
-            RiskMode::Safe => (1.5, 1.0, 5.0, 10),
-            RiskMode::Balanced => (3.0, 2.0, 10.0, 8),
-            RiskMode::Risky => (5.0, 3.5, 15.0, 6),
-            RiskMode::Aggressive => (8.0, 5.0, 25.0, 4),
-        };
+        let (take_profit_pct, stop_loss_pct, position_size_pct, holding_ticks, cooldown_candles) =
+            match self {
+                RiskMode::Safe => (1.5, 1.0, 5.0, 10, 5),
+                RiskMode::Balanced => (3.0, 2.0, 10.0, 8, 3),
+                RiskMode::Risky => (5.0, 3.5, 15.0, 6, 2),
+                RiskMode::Aggressive => (8.0, 5.0, 25.0, 4, 1),
+            };
         StrategyParams {
             take_profit_pct,
             stop_loss_pct,
             position_size_pct,
             holding_ticks,
+            trailing_stop_pct: 0.0,
+            cooldown_candles,
         }
     }
     /// Upper limits per mode, so evolution never turns a safe bot into an aggressive one.
@@ -176,8 +179,16 @@ pub struct StrategyParams {
     pub stop_loss_pct: f64,
     /// Share of current capital committed per trade (percent).
     pub position_size_pct: f64,
-    /// How many scheduler ticks a position is held at most.
+    /// How many scheduler ticks a position is held at most (the pre-strategy executor's
+    /// knob; kept for `evolve` and old documents, strategies exit on signals and risk exits).
     pub holding_ticks: u32,
+    /// Exit when the price falls this far below the highest price since entry (percent;
+    /// 0 = off).
+    #[serde(default)]
+    pub trailing_stop_pct: f64,
+    /// Candles without a new entry after a stop-loss or trailing stop.
+    #[serde(default)]
+    pub cooldown_candles: u32,
 }
 
 impl Default for StrategyParams {
@@ -204,6 +215,8 @@ impl StrategyParams {
                 max_position,
             ),
             holding_ticks: self.holding_ticks.clamp(1, 100),
+            trailing_stop_pct: fix(self.trailing_stop_pct, 0.0, 0.0, max_stop),
+            cooldown_candles: self.cooldown_candles.min(10_000),
         }
     }
 }

@@ -22,6 +22,9 @@ pub struct NewBotInput {
     #[serde(default)]
     pub trading_mode: Option<String>,
     pub initial_capital: f64,
+    /// Strategy, pair, timeframe and risk exits (all optional).
+    #[serde(flatten)]
+    pub setup: crate::domain::bot_setup::SetupInput,
 }
 
 /// Checks every field of a create request; the first failing field decides the error code.
@@ -164,6 +167,9 @@ pub struct BotUpdateInput {
     pub risk_mode: Option<String>,
     #[serde(default)]
     pub trading_mode: Option<String>,
+    /// Strategy, pair, timeframe and risk exits (all optional).
+    #[serde(flatten)]
+    pub setup: crate::domain::bot_setup::SetupInput,
 }
 
 /// The changed fields (new values), as sent in `bot_updated {bot_id, changes}`.
@@ -201,17 +207,33 @@ pub fn apply_update(
         ));
     }
 
+    // Setup fields are checked on a copy first, so a refused update changes nothing.
+    let mut staged = bot.clone();
+    if let Some(mode) = risk_mode.filter(|m| *m != staged.risk_mode) {
+        // Sizing follows the risk mode; evolved tweaks of the old mode no longer apply
+        // (risk fields sent in the same body override the new mode's defaults).
+        staged.risk_mode = mode;
+        staged.params = mode.default_params();
+    }
+    let setup_changes = crate::domain::bot_setup::apply_setup(&mut staged, &input.setup, false)?;
+
     let mut changes = Changes::new();
     if let Some(name) = name.filter(|n| *n != bot.name) {
         changes.insert("name".into(), json!(name));
         bot.name = name;
     }
     if let Some(mode) = risk_mode.filter(|m| *m != bot.risk_mode) {
-        // Sizing follows the risk mode; evolved tweaks of the old mode no longer apply.
-        bot.risk_mode = mode;
-        bot.params = mode.default_params();
         changes.insert("risk_mode".into(), json!(mode));
     }
+    bot.risk_mode = staged.risk_mode;
+    bot.params = staged.params;
+    bot.strategy = staged.strategy;
+    bot.pair = staged.pair;
+    bot.timeframe = staged.timeframe;
+    bot.pending_order = staged.pending_order;
+    bot.cooldown_left = staged.cooldown_left;
+    bot.last_candle_time = staged.last_candle_time;
+    changes.extend(setup_changes);
     match mode_change {
         Some(TradingMode::Live) => {
             bot.trading_mode = TradingMode::Live;

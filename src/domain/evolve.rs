@@ -125,6 +125,9 @@ fn breed(own: StrategyParams, parent: StrategyParams, rng: &mut SplitMix64) -> S
         holding_ticks: mix(own.holding_ticks as f64, parent.holding_ticks as f64)
             .round()
             .clamp(1.0, u32::MAX as f64) as u32,
+        // Trailing stop and cooldown are the user's choices, not tuned by evolution.
+        trailing_stop_pct: own.trailing_stop_pct,
+        cooldown_candles: own.cooldown_candles,
     }
 }
 
@@ -152,6 +155,7 @@ mod tests {
                         stop_loss_pct: 1.0,
                         position_size_pct: 2.0,
                         holding_ticks: 20,
+                        ..RiskMode::Balanced.default_params()
                     }
                 };
                 bot

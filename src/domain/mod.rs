@@ -10,6 +10,7 @@ pub mod bodyguard;
 pub mod bot;
 pub mod bot_enums;
 pub mod bot_rules;
+pub mod bot_setup;
 pub mod candles;
 pub mod chat;
 pub mod circuit_breaker;

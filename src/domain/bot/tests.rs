@@ -122,6 +122,8 @@ fn strategy_params_are_clamped_into_the_risk_modes_range() {
         stop_loss_pct: 40.0,
         position_size_pct: 90.0,
         holding_ticks: 0,
+        trailing_stop_pct: 99.0,
+        cooldown_candles: 5,
     };
     let safe = wild.clamped_for(RiskMode::Safe);
     assert_eq!(
@@ -131,6 +133,11 @@ fn strategy_params_are_clamped_into_the_risk_modes_range() {
     assert_eq!(safe.stop_loss_pct, 3.0);
     assert_eq!(safe.position_size_pct, 10.0);
     assert_eq!(safe.holding_ticks, 1);
+    assert_eq!(
+        safe.trailing_stop_pct, 3.0,
+        "trailing stop capped like the stop-loss"
+    );
+    assert_eq!(safe.cooldown_candles, 5);
     for mode in RiskMode::ALL {
         assert_eq!(
             mode.default_params().clamped_for(mode),

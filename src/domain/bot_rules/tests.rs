@@ -11,6 +11,7 @@ fn input() -> NewBotInput {
         risk_mode: "safe".to_string(),
         trading_mode: None,
         initial_capital: 500.0,
+        setup: Default::default(),
     }
 }
 

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::bot_enums::RiskMode;
+use crate::domain::bot_enums::{RiskMode, StrategyParams};
 use crate::error::FieldError;
 
 /// The risk settings of one bot or backtest. A percent of 0 turns that exit off.
@@ -25,19 +25,17 @@ pub struct RiskParams {
 impl RiskParams {
     /// Defaults for a risk mode: the mode only sets these, each can be changed on its own.
     pub fn for_mode(mode: RiskMode) -> Self {
-        let p = mode.default_params();
-        let (trailing_stop_pct, cooldown_candles) = match mode {
-            RiskMode::Safe => (0.0, 5),
-            RiskMode::Balanced => (0.0, 3),
-            RiskMode::Risky => (0.0, 2),
-            RiskMode::Aggressive => (0.0, 1),
-        };
+        Self::from_params(&mode.default_params())
+    }
+
+    /// A bot's risk settings, kept in its `params` (where `evolve` and admins tune them).
+    pub fn from_params(p: &StrategyParams) -> Self {
         RiskParams {
             stop_loss_pct: p.stop_loss_pct,
             take_profit_pct: p.take_profit_pct,
-            trailing_stop_pct,
+            trailing_stop_pct: p.trailing_stop_pct,
             position_size_pct: p.position_size_pct,
-            cooldown_candles,
+            cooldown_candles: p.cooldown_candles,
         }
     }
 

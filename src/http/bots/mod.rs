@@ -110,7 +110,7 @@ async fn has_keys(state: &AppState, user_id: &str, exchange: Exchange) -> AppRes
     operation_id = "post_api_bots",
     tag = "Bots",
     summary = "Create a bot",
-    description = "400 `error.code`: INVALID_EXCHANGE, INVALID_CAPITAL_AMOUNT (100..100000), BOT_NAME_DUPLICATE, EXCHANGE_BOT_LIMIT_REACHED, TOTAL_BOT_LIMIT_REACHED, EXCHANGE_API_KEYS_MISSING. Emits `bot_created`.",
+    description = "400 `error.code`: INVALID_EXCHANGE, INVALID_CAPITAL_AMOUNT (100..100000), BOT_NAME_DUPLICATE, EXCHANGE_BOT_LIMIT_REACHED, TOTAL_BOT_LIMIT_REACHED, EXCHANGE_API_KEYS_MISSING. 422 for a bad strategy, pair, timeframe or risk field (one message per field, e.g. `strategy.params.slow: must be greater than fast`). Emits `bot_created`.",
     request_body = docs::bots::CreateBot,
     responses(
         (status = 200, description = "OK", body = docs::bots::Bot),
@@ -123,11 +123,13 @@ async fn create(
     CurrentUser(user): CurrentUser,
     AppJson(input): AppJson<NewBotInput>,
 ) -> AppResult<Json<Value>> {
+    let setup = input.setup.clone();
     let new = bot_rules::validate_new_bot(input)?;
-    let keys = has_keys(&state, user.id(), new.exchange).await?;
-    bot_rules::require_api_keys(new.exchange, new.trading_mode, keys)?;
     let exchange = new.exchange;
-    let bot = Bot::new(user.id(), new, state.clock.now(), &state.config.trading);
+    let mut bot = Bot::new(user.id(), new, state.clock.now(), &state.config.trading);
+    crate::domain::bot_setup::apply_setup(&mut bot, &setup, true)?;
+    let keys = has_keys(&state, user.id(), exchange).await?;
+    bot_rules::require_api_keys(exchange, bot.trading_mode, keys)?;
     let outcome = state
         .store
         .bots
@@ -325,15 +327,16 @@ async fn status(
     path = "/api/bots/{id}",
     operation_id = "put_api_bots_id",
     tag = "Bots",
-    summary = "Update name, risk_mode, trading_mode",
-    description = "Switching to live puts the bot in the live training bay. Emits `bot_updated`.",
+    summary = "Update name, risk_mode, trading_mode, strategy, pair, timeframe, risk exits",
+    description = "Switching to live puts the bot in the live training bay. Changing the strategy, pair or timeframe of an active bot answers 409 BOT_ACTIVE (pause it first), of a bot holding a position 409 POSITION_OPEN. 422 for a bad setup field. Emits `bot_updated`.",
     params(
         ("id" = String, Path)
     ),
     request_body = docs::bots::UpdateBot,
     responses(
         (status = 200, description = "OK", body = docs::bots::Bot),
-        (status = 400, description = "Bad request (error.code says why)", body = docs::common::ErrorEnvelope)
+        (status = 400, description = "Bad request (error.code says why)", body = docs::common::ErrorEnvelope),
+        (status = 409, description = "BOT_ACTIVE or POSITION_OPEN", body = docs::common::ErrorEnvelope)
     ),
     security(("bearerAuth" = []))
 )]

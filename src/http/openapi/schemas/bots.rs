@@ -3,6 +3,9 @@
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use crate::domain::strategy::trader::{OpenPosition, PendingOrder};
+use crate::domain::strategy::{StrategyConfig, StrategySpec};
+
 #[derive(ToSchema)]
 pub enum Exchange {
     luno,
@@ -69,6 +72,18 @@ pub struct Bot {
     pub promoted_at: Option<String>,
     pub quarantine_count: u32,
     pub retraining_until: Option<String>,
+    pub strategy: StrategyConfig,
+    /// `BASE/QUOTE`.
+    pub pair: String,
+    /// 1m 5m 15m 30m 1h 4h 1d.
+    pub timeframe: String,
+    /// The open position (null when flat).
+    pub position: Option<OpenPosition>,
+    /// An order decided on the last close, filled at the next candle's open.
+    pub pending_order: Option<PendingOrder>,
+    pub cooldown_left: u32,
+    /// Open time (epoch ms) of the last candle the strategy evaluated.
+    pub last_candle_time: Option<i64>,
 }
 
 #[derive(ToSchema)]
@@ -80,6 +95,22 @@ pub struct CreateBot {
     pub trading_mode: Option<TradingMode>,
     /// 100 ..= 100000.
     pub initial_capital: f64,
+    /// `{name, params}` (see GET /api/strategies); default `momentum_24h`.
+    pub strategy: Option<StrategySpec>,
+    /// `BASE/QUOTE`; default BTC/USDT on binance and kucoin, BTC/ZAR elsewhere.
+    pub pair: Option<String>,
+    /// 1m 5m 15m 30m 1h 4h 1d; default 1h.
+    pub timeframe: Option<String>,
+    /// Percent below entry (0 = off); default from the risk mode.
+    pub stop_loss_pct: Option<f64>,
+    /// Percent above entry (0 = off); default from the risk mode.
+    pub take_profit_pct: Option<f64>,
+    /// Percent below the highest price since entry (0 = off).
+    pub trailing_stop_pct: Option<f64>,
+    /// Percent of capital per entry, 0 < x <= 100.
+    pub position_size_pct: Option<f64>,
+    /// Candles without a new entry after a stop.
+    pub cooldown_candles: Option<u32>,
 }
 
 #[derive(ToSchema)]
@@ -104,6 +135,22 @@ pub struct UpdateBot {
     pub name: Option<String>,
     pub risk_mode: Option<RiskMode>,
     pub trading_mode: Option<TradingMode>,
+    /// `{name, params}` (see GET /api/strategies); default `momentum_24h`.
+    pub strategy: Option<StrategySpec>,
+    /// `BASE/QUOTE`; default BTC/USDT on binance and kucoin, BTC/ZAR elsewhere.
+    pub pair: Option<String>,
+    /// 1m 5m 15m 30m 1h 4h 1d; default 1h.
+    pub timeframe: Option<String>,
+    /// Percent below entry (0 = off); default from the risk mode.
+    pub stop_loss_pct: Option<f64>,
+    /// Percent above entry (0 = off); default from the risk mode.
+    pub take_profit_pct: Option<f64>,
+    /// Percent below the highest price since entry (0 = off).
+    pub trailing_stop_pct: Option<f64>,
+    /// Percent of capital per entry, 0 < x <= 100.
+    pub position_size_pct: Option<f64>,
+    /// Candles without a new entry after a stop.
+    pub cooldown_candles: Option<u32>,
 }
 
 #[derive(ToSchema)]
