@@ -80,7 +80,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let addr = format!("{}:{}", config.host, config.port);
     let state = build_state(config).await?;
     // The trading scheduler trades through the same order pipeline as manual orders.
-    let executor = std::sync::Arc::new(trading::scheduled::PipelineExecutor::new(state.clone()));
+    let executor = std::sync::Arc::new(trading::strategy_runner::StrategyExecutor::new(
+        state.clone(),
+    ));
     let engines = engine::start(&state, Some(executor));
     log_startup(&state);
     let listener = TcpListener::bind(&addr)

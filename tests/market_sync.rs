@@ -66,6 +66,8 @@ async fn add_active_bot(app: &TestApp, user_id: &str, exchange: Exchange, name: 
         &app.state.config.trading,
     );
     bot.status = BotStatus::Active;
+    // Minute candles of the exchange's default pair, read by the default 24-hour rule.
+    bot.timeframe = Timeframe::M1;
     let caps = BotCaps {
         exchange_max: 10,
         total_max: 45,
@@ -114,16 +116,22 @@ async fn syncs_active_bots_series_and_backfills_gaps(engine: Engine) {
         Pair::parse("BTC/USDT").unwrap(),
         Timeframe::M1,
     );
-    assert_eq!(wanted.len(), 2, "one series per exchange: {wanted:?}");
-    assert!(wanted.contains(&binance));
+    assert_eq!(
+        wanted.len(),
+        2,
+        "one series per pair and timeframe: {wanted:?}"
+    );
+    // momentum_24h on 1m candles needs 1,441 of them: two days of history.
+    assert!(wanted.contains(&(binance.clone(), 2)), "{wanted:?}");
 
-    // First tick: the last day, with the exchange's hole at minute 100 backfilled.
+    // First tick: the last two days (the strategy's warm-up), with the exchange's hole at
+    // minute 100 backfilled.
     let report = market_sync::tick(&app.state).await.unwrap();
     assert_eq!(report.series, 1, "{report}");
     assert_eq!(report.unsupported, 1, "ovex has no candles: {report}");
     assert_eq!(report.failed, 0, "{report}");
     assert_eq!(report.gaps_filled, 1, "{report}");
-    assert_eq!(report.inserted, 1440, "{report}");
+    assert_eq!(report.inserted, 2 * 1440, "{report}");
     let repo = app.state.store.candles.clone();
     assert_eq!(
         repo.open_times(&binance, T0, T0 + 1439 * M)

@@ -139,6 +139,7 @@ async fn an_engine_order_books_the_real_price_move_over_its_holding_period(engin
     .unwrap();
     let options = SubmitOptions {
         holding_period: Some(Duration::from_millis(20)),
+        ..Default::default()
     };
     let record = submit_with(&app.state, &user_id, &req, options)
         .await

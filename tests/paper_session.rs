@@ -68,6 +68,7 @@ async fn engine_order(
     .unwrap();
     let options = SubmitOptions {
         holding_period: Some(Duration::from_millis(5)),
+        ..Default::default()
     };
     let record = submit_with(&app.state, user_id, &req, options)
         .await

@@ -103,6 +103,9 @@ pub struct Bot {
     /// An order decided on the last evaluated close, filled at the next candle's open.
     #[serde(default)]
     pub pending_order: Option<PendingOrder>,
+    /// The decision that placed `pending_order` (its order id is attached once it fills).
+    #[serde(default)]
+    pub pending_decision_id: Option<String>,
     /// Closes on which a new entry is still refused after a stop.
     #[serde(default)]
     pub cooldown_left: u32,
@@ -193,6 +196,7 @@ impl Bot {
             timeframe: DEFAULT_TIMEFRAME,
             position: None,
             pending_order: None,
+            pending_decision_id: None,
             cooldown_left: 0,
             last_candle_time: None,
             version: 1,

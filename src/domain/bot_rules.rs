@@ -231,6 +231,7 @@ pub fn apply_update(
     bot.pair = staged.pair;
     bot.timeframe = staged.timeframe;
     bot.pending_order = staged.pending_order;
+    bot.pending_decision_id = staged.pending_decision_id;
     bot.cooldown_left = staged.cooldown_left;
     bot.last_candle_time = staged.last_candle_time;
     changes.extend(setup_changes);

@@ -7,6 +7,7 @@ use serde_json::json;
 use crate::domain::bot::{Bot, BotStatus};
 use crate::domain::bot_rules::Changes;
 use crate::domain::candles::{Pair, Timeframe};
+use crate::domain::orders::KNOWN_SYMBOLS;
 use crate::domain::strategy::risk::RiskParams;
 use crate::domain::strategy::{validate, StrategySpec};
 use crate::error::{AppError, FieldError};
@@ -50,16 +51,18 @@ pub fn apply_setup(bot: &mut Bot, input: &SetupInput, creating: bool) -> Result<
         None => None,
     };
     let pair = match input.pair.as_deref() {
-        Some(raw) => match Pair::parse(raw) {
-            Some(pair) => Some(pair),
-            None => {
-                errors.push(FieldError::new(
-                    "pair",
-                    "must look like BASE/QUOTE, e.g. BTC/ZAR",
-                ));
-                None
+        Some(raw) => {
+            match Pair::parse(raw).filter(|p| KNOWN_SYMBOLS.contains(&p.to_string().as_str())) {
+                Some(pair) => Some(pair),
+                None => {
+                    errors.push(FieldError::new(
+                        "pair",
+                        format!("must be one of {}", KNOWN_SYMBOLS.join(", ")),
+                    ));
+                    None
+                }
             }
-        },
+        }
         None => None,
     };
     let timeframe = match input.timeframe.as_deref() {
@@ -128,6 +131,7 @@ pub fn apply_setup(bot: &mut Bot, input: &SetupInput, creating: bool) -> Result<
     if trades_change {
         // A new series: history of the old one says nothing about it.
         bot.pending_order = None;
+        bot.pending_decision_id = None;
         bot.cooldown_left = 0;
         bot.last_candle_time = None;
     }
@@ -252,6 +256,7 @@ mod tests {
             entry_price: 1.0,
             size: 1.0,
             entry_fee: 0.0,
+            entry_slippage: 0.0,
             highest: 1.0,
         });
         let err = update(&mut bot, json!({"pair": "ETH/ZAR"})).unwrap_err();

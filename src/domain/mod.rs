@@ -15,6 +15,7 @@ pub mod candles;
 pub mod chat;
 pub mod circuit_breaker;
 pub mod clock;
+pub mod decision;
 pub mod evolve;
 pub mod fees;
 pub mod fill;

@@ -10,6 +10,7 @@ use crate::domain::bot::{Bot, TradingMode};
 use crate::domain::fill::PaperFill;
 use crate::domain::ledger::{LedgerKind, NewLedgerEntry};
 use crate::domain::orders::{quote_currency, Side};
+use crate::domain::strategy::trader::ClosedTrade;
 
 /// A closed round trip, as stored and returned by `/api/trades*`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,6 +60,36 @@ impl Trade {
             slippage_cost: fill.slippage_cost,
             profit_loss: fill.profit_loss,
             is_profitable: fill.is_profitable,
+            trading_mode: bot.trading_mode,
+            timestamp: DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now),
+            order_id: Some(order_id.to_string()),
+        }
+    }
+
+    /// The trade a strategy position of `bot` made when it closed (always a long: bought,
+    /// then sold).
+    pub fn from_closed(
+        bot: &Bot,
+        symbol: &str,
+        closed: &ClosedTrade,
+        order_id: &str,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: uuid::Uuid::new_v4().to_string(),
+            user_id: bot.user_id.clone(),
+            bot_id: bot.id.clone(),
+            bot_name: bot.name.clone(),
+            exchange: bot.exchange.as_str().to_string(),
+            symbol: symbol.to_string(),
+            side: Side::Buy,
+            entry_price: closed.entry_price,
+            exit_price: closed.exit_price,
+            amount: closed.size,
+            fees: closed.fees,
+            slippage_cost: closed.slippage_cost,
+            profit_loss: closed.pnl,
+            is_profitable: closed.pnl > 0.0,
             trading_mode: bot.trading_mode,
             timestamp: DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now),
             order_id: Some(order_id.to_string()),

@@ -1,8 +1,9 @@
 //! Market sync (SPEC §15, `ENABLE_MARKET_DATA`): every minute, keeps the candles of the series
-//! active bots trade current (their exchange's default pair at 1m) and backfills the gaps of
-//! the last day. Downloads are resumable, so a tick only asks for what is missing.
+//! active bots trade current (each bot's pair and timeframe) and backfills the gaps of the
+//! window their strategies read (at least the last day). Downloads are resumable, so a tick
+//! only asks for what is missing.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -10,8 +11,7 @@ use async_trait::async_trait;
 use super::runner::Engine;
 use crate::config::Config;
 use crate::domain::bot::BotStatus;
-use crate::domain::bot_enums::Exchange;
-use crate::domain::candles::{gaps, Pair, Series, Timeframe};
+use crate::domain::candles::{gaps, Series, Timeframe};
 use crate::error::AppResult;
 use crate::exchange::candles::supports;
 use crate::market::download::Downloader;
@@ -40,18 +40,8 @@ impl Engine for MarketSync {
     }
 }
 
-/// The pair a bot on `exchange` trades when it names none: BTC/ZAR on the South African
-/// exchanges, BTC/USDT on the others.
-pub fn default_pair(exchange: Exchange) -> Pair {
-    let quote = match exchange {
-        Exchange::Luno | Exchange::Valr | Exchange::Ovex => "ZAR",
-        Exchange::Binance | Exchange::Kucoin => "USDT",
-    };
-    Pair {
-        base: "BTC".into(),
-        quote: quote.into(),
-    }
-}
+/// The longest window kept complete for one series (a daily strategy with a long warm-up).
+pub const MAX_WINDOW_DAYS: u32 = 400;
 
 /// What one tick did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -74,19 +64,31 @@ impl std::fmt::Display for SyncReport {
     }
 }
 
-/// The series the active bots need, one per exchange (sorted, deduplicated).
-pub async fn wanted_series(state: &AppState) -> AppResult<Vec<Series>> {
+/// The series the active bots read (sorted, deduplicated), each with the days of history
+/// its most demanding strategy needs to warm up (at least [`WINDOW_DAYS`]).
+pub async fn wanted_series(state: &AppState) -> AppResult<Vec<(Series, u32)>> {
     let bots = state
         .store
         .bots
         .list_by_status(BotStatus::Active, MAX_BOTS)
         .await?;
-    let exchanges: BTreeSet<&'static str> = bots.iter().map(|b| b.exchange.as_str()).collect();
-    Ok(exchanges
-        .into_iter()
-        .filter_map(Exchange::parse)
-        .map(|e| Series::new(e, default_pair(e), Timeframe::M1))
-        .collect())
+    let mut wanted: BTreeMap<(&'static str, String, Timeframe), (Series, u32)> = BTreeMap::new();
+    for bot in &bots {
+        let series = bot.series();
+        let warmup = bot.strategy.build(series.timeframe).warmup() as i64;
+        let days = (warmup * series.timeframe.millis() + 86_400_000 - 1) / 86_400_000;
+        let days = u32::try_from(days)
+            .unwrap_or(MAX_WINDOW_DAYS)
+            .clamp(WINDOW_DAYS, MAX_WINDOW_DAYS);
+        let key = (
+            series.exchange.as_str(),
+            series.pair.to_string(),
+            series.timeframe,
+        );
+        let entry = wanted.entry(key).or_insert((series, days));
+        entry.1 = entry.1.max(days);
+    }
+    Ok(wanted.into_values().collect())
 }
 
 /// Syncs every wanted series; one failing exchange does not stop the others.
@@ -98,12 +100,12 @@ pub async fn tick(state: &AppState) -> AppResult<SyncReport> {
         state.store.candles.as_ref(),
     );
     let mut report = SyncReport::default();
-    for series in wanted_series(state).await? {
+    for (series, days) in wanted_series(state).await? {
         if supports(series.exchange, series.timeframe).is_err() {
             report.unsupported += 1;
             continue;
         }
-        match sync_one(&downloader, &series, now).await {
+        match sync_one(&downloader, &series, days, now).await {
             Ok((inserted, filled)) => {
                 report.series += 1;
                 report.inserted += inserted;
@@ -122,14 +124,15 @@ pub async fn tick(state: &AppState) -> AppResult<SyncReport> {
 async fn sync_one(
     downloader: &Downloader<'_>,
     series: &Series,
+    days: u32,
     now: i64,
 ) -> Result<(u64, usize), crate::market::download::DownloadError> {
     let mut inserted = downloader
-        .download_days(series, WINDOW_DAYS, now, &mut |_| {})
+        .download_days(series, days, now, &mut |_| {})
         .await?
         .inserted;
     let tf = series.timeframe;
-    let since = tf.floor(now - i64::from(WINDOW_DAYS) * 86_400_000);
+    let since = tf.floor(now - i64::from(days) * 86_400_000);
     let until = tf.floor(now) - tf.millis();
     let times = downloader.repo.open_times(series, since, until).await?;
     let holes = gaps(&times, tf);

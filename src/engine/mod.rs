@@ -158,7 +158,7 @@ impl EngineRegistry {
 }
 
 /// Spawns the loop of every engine the flags allow. The trading scheduler also needs an
-/// executor (the server passes `trading::scheduled::PipelineExecutor`); `None` leaves it not
+/// executor (the server passes `trading::strategy_runner::StrategyExecutor`); `None` leaves it not
 /// started, and the startup line says so. Returns the loops' handles (they end when `state.shutdown` fires).
 pub fn start(state: &AppState, executor: Option<Arc<dyn TradeExecutor>>) -> Vec<JoinHandle<()>> {
     let mut engines: Vec<Arc<dyn Engine>> = vec![

@@ -1,9 +1,10 @@
 //! Trading scheduler (SPEC §9; needs `ENABLE_TRADING` and `ENABLE_SCHEDULERS`): every
-//! `TRADING_TICK_SECONDS` each eligible paper bot gets one chance to trade.
+//! `TRADING_TICK_SECONDS` each eligible paper bot gets one turn; a strategy acts once per
+//! closed candle of its series, so most turns find nothing new and return at once.
 //!
 //! Each turn goes through `TradeExecutor`; the server uses
-//! `trading::scheduled::PipelineExecutor` (the order pipeline: gates, price feed, paper fill,
-//! trade records, `trade_executed` / `profit_updated`); tests use a recorder.
+//! `trading::strategy_runner::StrategyExecutor` (the bot's strategy on stored candles, fills
+//! through the order pipeline, decisions recorded); tests use a recorder.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -27,6 +27,8 @@ pub enum EventType {
     EmergencyStop,
     ForceRefresh,
     ChatMessage,
+    /// A strategy decision was recorded (`{decision}`).
+    Decision,
 }
 
 impl EventType {
@@ -55,6 +57,7 @@ impl EventType {
             EmergencyStop => "emergency_stop",
             ForceRefresh => "force_refresh",
             ChatMessage => "chat_message",
+            Decision => "decision",
         }
     }
 

@@ -5,6 +5,7 @@ pub mod bots;
 pub mod candles;
 pub mod chat;
 pub mod common;
+pub mod decisions;
 pub mod keys;
 pub mod leases;
 pub mod ledger;
@@ -26,6 +27,7 @@ pub use audit::{AuditEntry, AuditRepo};
 pub use bots::BotRepo;
 pub use candles::{CandleRepo, Dataset};
 pub use chat::ChatRepo;
+pub use decisions::DecisionRepo;
 pub use keys::{ApiKeyRecord, ApiKeyRepo};
 pub use leases::LeaseRepo;
 pub use ledger::LedgerRepo;
@@ -92,6 +94,8 @@ pub struct Store {
     pub leases: Arc<dyn LeaseRepo>,
     /// Market data (candles).
     pub candles: Arc<dyn CandleRepo>,
+    /// Strategy decisions.
+    pub decisions: Arc<dyn DecisionRepo>,
 }
 
 impl Store {

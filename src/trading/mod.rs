@@ -5,7 +5,7 @@ pub mod breaker;
 pub mod limits;
 pub mod orders;
 pub mod paper;
-pub mod scheduled;
+pub mod strategy_runner;
 
 use serde_json::json;
 

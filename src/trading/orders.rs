@@ -14,6 +14,7 @@ use crate::domain::fees::default_fees;
 use crate::domain::gates::{burst_window_start, run_gates, utc_day_start, GateInputs, GateName};
 use crate::domain::order_record::{OrderRecord, OrderStatus, STAGE_BOT_STATE, STAGE_EXECUTION};
 use crate::domain::orders::{validate_order, OrderRequest, ValidOrder};
+use crate::domain::strategy::trader::{ClosedTrade, OpenPosition};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::trades::{FillWrite, LimitScope};
@@ -24,11 +25,25 @@ use crate::trading::{breaker, paper, publish_trade_events};
 const KEY_WAIT: Duration = Duration::from_secs(5);
 
 /// How an order is executed beyond what the request says.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct SubmitOptions {
     /// Paper only: hold the position this long and exit at the feed price then (engine
     /// orders). `None` enters and exits at one quote (manual orders).
     pub holding_period: Option<Duration>,
+    /// A strategy order, priced by the strategy's execution model (`domain::strategy::trader`)
+    /// instead of the live feed.
+    pub strategy: Option<StrategyFill>,
+}
+
+/// What a strategy order does on paper.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StrategyFill {
+    /// Opens a position (no trade is booked until it closes). Runs every gate.
+    Entry(OpenPosition),
+    /// Closes the bot's position; the round trip is booked as one trade. Exits reduce risk, so
+    /// only idempotency applies: no limit, fee or breaker gate may trap a position, and a
+    /// paused bot or an emergency stop does not prevent closing.
+    Exit(ClosedTrade),
 }
 
 /// Runs the pipeline for `user_id` (a manual order: no holding period).
@@ -161,13 +176,24 @@ async fn decide(
     now: DateTime<Utc>,
     options: SubmitOptions,
 ) -> AppResult<Option<FillWrite>> {
-    if let Some(reason) = bot_state_refusal(state, bot, now).await? {
+    let exit = matches!(options.strategy, Some(StrategyFill::Exit(_)));
+    if exit && bot.status == BotStatus::Deleted {
+        record.gates_passed = vec![GateName::Idempotency.as_str().to_string()];
+        record.reject(STAGE_BOT_STATE, "bot is deleted; it cannot trade");
+        return Ok(None);
+    }
+    if exit {
+        record.gates_passed = vec![GateName::Idempotency.as_str().to_string()];
+    } else if let Some(reason) = bot_state_refusal(state, bot, now).await? {
         record.gates_passed = vec![GateName::Idempotency.as_str().to_string()];
         record.reject(STAGE_BOT_STATE, &reason);
         return Ok(None);
     }
     let fees = default_fees(bot.exchange.as_str())
         .ok_or_else(|| AppError::internal(format!("no fees for {}", bot.exchange.as_str())))?;
+    if exit {
+        return finish_on_paper(state, bot, order, record, fees, options).await;
+    }
     let counts = state
         .store
         .trades
@@ -198,6 +224,18 @@ async fn decide(
     if !outcome.accepted() {
         return Ok(None);
     }
+    finish_on_paper(state, bot, order, record, fees, options).await
+}
+
+/// Fills an order that passed its gates: on paper, or refused when it would be live.
+async fn finish_on_paper(
+    state: &AppState,
+    bot: &Bot,
+    order: &ValidOrder,
+    record: &mut OrderRecord,
+    fees: crate::domain::fees::ExchangeFees,
+    options: SubmitOptions,
+) -> AppResult<Option<FillWrite>> {
     if !trades_on_paper(bot) {
         let flags = &state.config.flags;
         let reason = if flags.enable_trading && flags.enable_live_trading {
@@ -208,5 +246,8 @@ async fn decide(
         record.reject(STAGE_EXECUTION, reason);
         return Ok(None);
     }
-    paper::fill(state, bot, order, record, fees, options.holding_period).await
+    match options.strategy {
+        Some(fill) => Ok(paper::fill_strategy(state, bot, order, record, fill)),
+        None => paper::fill(state, bot, order, record, fees, options.holding_period).await,
+    }
 }

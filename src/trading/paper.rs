@@ -17,6 +17,7 @@ use crate::domain::trade::Trade;
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::store::trades::FillWrite;
+use crate::trading::orders::StrategyFill;
 
 /// Fills `record` on paper; `None` (with `record` rejected) when it cannot be filled.
 pub async fn fill(
@@ -110,6 +111,47 @@ pub async fn fill(
         trade,
         order: record.clone(),
     }))
+}
+
+/// Fills a strategy order at the price the strategy's execution model gave (the next candle's
+/// open or a stop/target level, slippage included). An entry only marks the order filled (the
+/// caller stores the position on the bot); an exit books the round trip as a trade.
+pub fn fill_strategy(
+    state: &AppState,
+    bot: &Bot,
+    order: &ValidOrder,
+    record: &mut OrderRecord,
+    fill: StrategyFill,
+) -> Option<FillWrite> {
+    let now = state.clock.now();
+    record.status = OrderStatus::Filled;
+    record.updated_at = now;
+    match fill {
+        StrategyFill::Entry(p) => {
+            record.fill = Some(serde_json::json!({
+                "mode": "paper", "kind": "entry", "side": "buy", "price": p.entry_price,
+                "amount": p.size, "fees": p.entry_fee, "slippage_cost": p.entry_slippage,
+                "candle_time": p.entry_time, "price_source": "candle",
+            }));
+            None
+        }
+        StrategyFill::Exit(t) => {
+            let mut trade = Trade::from_closed(bot, order.symbol, &t, &record.id, now);
+            trade.trading_mode = TradingMode::Paper;
+            record.fill = Some(serde_json::json!({
+                "mode": "paper", "kind": "exit", "side": "sell", "trade_id": trade.id,
+                "entry_price": t.entry_price, "exit_price": t.exit_price, "amount": t.size,
+                "fees": t.fees, "slippage_cost": t.slippage_cost, "profit_loss": t.pnl,
+                "entry_time": t.entry_time, "exit_time": t.exit_time,
+                "exit_reason": t.exit_reason.as_str(), "price_source": "candle",
+            }));
+            record.trade_id = Some(trade.id.clone());
+            Some(FillWrite {
+                trade,
+                order: record.clone(),
+            })
+        }
+    }
 }
 
 fn refuse(record: &mut OrderRecord, reason: &str) -> AppResult<Option<FillWrite>> {

@@ -182,6 +182,7 @@ async fn fill_with(
     .unwrap();
     let options = SubmitOptions {
         holding_period: Some(std::time::Duration::from_millis(5)),
+        ..Default::default()
     };
     let record = submit_with(&app.state, user_id, &req, options)
         .await

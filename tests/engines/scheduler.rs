@@ -3,9 +3,7 @@
 use std::sync::Arc;
 
 use amarktai::domain::bot::{Bot, BotStatus, Exchange, NewBot, RiskMode, TradingMode};
-use amarktai::domain::price::FixedPrices;
 use amarktai::engine;
-use amarktai::trading::scheduled::PipelineExecutor;
 use serde_json::json;
 
 use crate::common::{Engine, TestConfig};
@@ -126,76 +124,6 @@ fn scheduler_eligibility_rules() {
     }
 }
 
-/// The server's executor: a scheduled turn goes through the real order pipeline, holds the
-/// position for `holding_ticks` ticks and books the real price move; a bot still holding is
-/// skipped, and a retried tick does not place a second order.
-async fn the_pipeline_executor_books_the_price_move_over_the_hold(engine: Engine) {
-    let vars = [
-        ("ENABLE_TRADING", "true"),
-        ("ENABLE_SCHEDULERS", "true"),
-        ("TRADING_TICK_SECONDS", "1"),
-    ];
-    let (app, _clock) = spawn_at(&engine, midday(), &vars).await;
-    let token = app.token_for("sched@example.com").await;
-    let bot_id = create_bot(&app, &token, "Momentum").await;
-    edit_bot(&app, &bot_id, |b| b.params.holding_ticks = 1).await;
-    // Sizing quote, entry quote, exit quote (then the last price stays).
-    let prices = FixedPrices::new();
-    prices.sequence("BTC/USDT", &[60_000.0, 60_000.0, 60_600.0]);
-    app.state.prices.set(Arc::new(prices));
-
-    let executor = PipelineExecutor::new(app.state.clone());
-    let first = engine::scheduler::tick(&app.state, &executor)
-        .await
-        .unwrap();
-    assert_eq!((first.eligible, first.submitted), (1, 1));
-    // Still holding: the next turn is skipped, not a second position.
-    let second = engine::scheduler::tick(&app.state, &executor)
-        .await
-        .unwrap();
-    assert_eq!((second.submitted, second.skipped), (0, 1));
-
-    let mut trades = Vec::new();
-    for _ in 0..100 {
-        let recent = body(app.get_auth("/api/trades/recent", &token).await).await;
-        trades = recent["trades"].as_array().cloned().unwrap_or_default();
-        if !trades.is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(trades.len(), 1, "one scheduled trade");
-    let trade = &trades[0];
-    assert_eq!(trade["bot_id"], bot_id.as_str());
-    assert_eq!(trade["symbol"], "BTC/USDT");
-    assert_eq!(
-        trade["side"], "buy",
-        "no 24 h change reported: momentum defaults to buy"
-    );
-    // Fill prices are the feed prices moved against us by the slippage model (< 0.1 %).
-    let entry = trade["entry_price"].as_f64().unwrap();
-    let exit = trade["exit_price"].as_f64().unwrap();
-    assert!((entry / 60_000.0 - 1.0).abs() < 1e-3, "{trade}");
-    assert!((exit / 60_600.0 - 1.0).abs() < 1e-3, "{trade}");
-    // A 1 % rise on a buy is a gain after fees and slippage; the bot's capital moved with it.
-    let pnl = trade["profit_loss"].as_f64().unwrap();
-    assert!(pnl > 0.0, "{trade}");
-    let bot = get_bot(&app, &token, &bot_id).await;
-    let capital = bot["current_capital"].as_f64().unwrap();
-    assert!((capital - (1000.0 + pnl)).abs() < 1e-6, "{bot}");
-
-    // The same tick window again (clock unchanged): the idempotency key answers the first
-    // order, so no second trade is booked.
-    engine::scheduler::tick(&app.state, &executor)
-        .await
-        .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let recent = body(app.get_auth("/api/trades/recent", &token).await).await;
-    assert_eq!(recent["trades"].as_array().map(Vec::len), Some(1));
-    app.stop().await;
-}
-
-on_both_engines!(
-    scheduler_selects_only_eligible_bots,
-    the_pipeline_executor_books_the_price_move_over_the_hold,
-);
+// The server's executor (strategies on candles through the order pipeline) is tested in
+// tests/strategy_bots.rs.
+on_both_engines!(scheduler_selects_only_eligible_bots);

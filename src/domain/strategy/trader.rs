@@ -109,6 +109,9 @@ pub struct OpenPosition {
     pub entry_price: f64,
     pub size: f64,
     pub entry_fee: f64,
+    /// What slippage cost on entry: `size × (fill − market price)`.
+    #[serde(default)]
+    pub entry_slippage: f64,
     /// Highest price seen since entry (the entry price, then each later candle's high): the
     /// trailing stop hangs below it.
     pub highest: f64,
@@ -135,6 +138,8 @@ pub struct ClosedTrade {
     pub pnl_pct: f64,
     /// Both legs' fees.
     pub fees: f64,
+    /// What slippage cost over both legs (already inside the prices and `pnl`).
+    pub slippage_cost: f64,
     pub exit_reason: ExitReason,
 }
 
@@ -278,6 +283,7 @@ impl Trader {
             entry_price: fill,
             size,
             entry_fee: fee,
+            entry_slippage: size * (fill - price),
             highest: fill,
         };
         self.state.position = Some(position);
@@ -302,6 +308,7 @@ impl Trader {
             pnl,
             pnl_pct: if cost > 0.0 { pnl * 100.0 / cost } else { 0.0 },
             fees: position.entry_fee + fee,
+            slippage_cost: position.entry_slippage + position.size * (price - fill),
             exit_reason: reason,
         })
     }

@@ -1,6 +1,7 @@
 //! `/api/bots`: list, create, batch-create, get, status, update (whitelisted), delete.
 
 mod lifecycle;
+mod strategy;
 
 use crate::http::openapi::schemas as docs;
 use axum::extract::{Path, Query, State};
@@ -28,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_one, update, remove))
         .routes(routes!(status))
         .merge(lifecycle::router())
+        .merge(strategy::router())
 }
 
 #[derive(Deserialize)]

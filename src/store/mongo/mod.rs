@@ -6,6 +6,7 @@ mod bots;
 mod candles;
 mod chat;
 mod dates;
+mod decisions;
 mod json_doc;
 mod keys;
 mod leases;
@@ -98,6 +99,7 @@ pub async fn open(
         ledger: Arc::new(ledger),
         leases: Arc::new(leases::MongoLeases::new(&db)),
         candles: Arc::new(candles::MongoCandles::new(&db)),
+        decisions: Arc::new(decisions::MongoDecisions::new(&db)),
     })
 }
 

@@ -5,6 +5,7 @@ mod bot_status;
 mod bots;
 mod candles;
 mod chat;
+mod decisions;
 mod keys;
 mod leases;
 mod ledger;
@@ -75,7 +76,8 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
         trade_stats: Arc::new(trade_stats::SqliteTradeStats { pool: pool.clone() }),
         ledger: Arc::new(ledger::SqliteLedger { pool: pool.clone() }),
         leases: Arc::new(leases::SqliteLeases { pool: pool.clone() }),
-        candles: Arc::new(candles::SqliteCandles { pool }),
+        candles: Arc::new(candles::SqliteCandles { pool: pool.clone() }),
+        decisions: Arc::new(decisions::SqliteDecisions { pool }),
     })
 }
 

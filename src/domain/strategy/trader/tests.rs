@@ -90,6 +90,8 @@ fn fills_at_the_next_open_with_slippage_and_fees_on_both_legs() {
     assert!(close(trade.exit_price, 109.945));
     assert!(close(trade.pnl, 967.049_442_311_812_5));
     assert!(close(trade.fees, 20.968_037_459_791_59));
+    // Slippage: 0.05 x 99.85017 on entry, 0.055 x 99.85017 on exit.
+    assert!(close(trade.slippage_cost, 99.850_174_812_693_57 * 0.105));
     assert!(close(trade.pnl_pct, 9.670_494_423_118_125));
     assert_eq!(trade.exit_reason, ExitReason::Signal);
     assert!(close(t.state.cash, 10_967.049_442_311_813));
