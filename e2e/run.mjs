@@ -167,6 +167,32 @@ async function main() {
     await shot(page, '07b-markets');
   });
 
+  await step('strategy bot: the picker validates params, creates an sma_cross bot, its page draws its chart', async () => {
+    await page.click('nav a[data-screen=bots]');
+    await page.waitForSelector('#create-bot-form [data-param=fast]');
+    await page.fill('#f-name', 'E2E Crossing');
+    await page.selectOption('#f-exchange', 'luno');
+    await page.selectOption('#create-bot-form [name="strategy.name"]', 'sma_cross');
+    await page.fill('#create-bot-form [data-param=fast]', '30');
+    await page.fill('#create-bot-form [data-param=slow]', '10');
+    await page.selectOption('#create-bot-form [name=pair]', 'BTC/ZAR');
+    await page.selectOption('#create-bot-form [name=timeframe]', '1h');
+    await page.click('#create-bot-form button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('#create-bot-form [data-error-for="strategy.params.slow"]')?.textContent === 'must be greater than fast');
+    await page.fill('#create-bot-form [data-param=fast]', '5');
+    await page.fill('#create-bot-form [data-param=slow]', '10');
+    await page.click('#create-bot-form button[type=submit]');
+    await page.waitForSelector('tr[data-bot-name="E2E Crossing"] a.bot-link');
+    expect((await page.textContent('tr[data-bot-name="E2E Crossing"] .strategy-cell')).includes('sma_cross BTC/ZAR 1h'), 'the list shows the strategy');
+    await page.click('tr[data-bot-name="E2E Crossing"] a.bot-link');
+    await page.waitForSelector('#edit-strategy-form [data-param=slow]');
+    await page.waitForSelector('svg.chart g.candle');
+    expect(await page.locator('svg.chart g.candle').count() === 48, 'the bot page charts its series (the 48 imported candles)');
+    expect((await page.getAttribute('#bot-position', 'data-open')) === 'false', 'a new bot is flat');
+    expect(await page.inputValue('#edit-strategy-form [data-param=slow]') === '10', 'the edit form shows the bot\'s params');
+    await shot(page, '07c-bot-page');
+  });
+
   await step('system: emergency stop on and off', async () => {
     await page.click('nav a[data-screen=system]');
     await page.waitForSelector('#mode-paperTrading');

@@ -8,6 +8,7 @@ import * as overview from './overview.js';
 import * as bots from './bots.js';
 import * as platforms from './platforms.js';
 import * as markets from './markets.js';
+import * as botpage from './botpage.js';
 import * as keys from './keys.js';
 import * as chat from './chat.js';
 import * as system from './system.js';
@@ -19,6 +20,7 @@ const SCREENS = {
   training: bots.mountTraining,
   platforms: platforms.mount,
   markets: markets.mount,
+  bot: botpage.mount,
   keys: keys.mount,
   chat: chat.mount,
   system: system.mount,

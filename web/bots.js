@@ -2,6 +2,7 @@
 
 import { get, post, del } from './api.js';
 import { h, clear, panel, showError, toast, money, pct, badge, field, showFieldErrors, select } from './ui.js';
+import { setupFields } from './strategy_form.js';
 
 const EXCHANGES = [['luno', 'Luno'], ['binance', 'Binance'], ['kucoin', 'KuCoin'], ['valr', 'VALR'], ['ovex', 'OVEX']];
 // Which field a create-bot error code is about, so the message sits next to it.
@@ -66,7 +67,9 @@ export function mount(root, ctx) {
       clear(list.body);
       if (bots.length === 0) { list.body.append(h('p', { class: 'muted', text: 'No bots yet: create one below.' })); return; }
       const rows = bots.map((b) => h('tr', { 'data-bot-id': b.id, 'data-bot-name': b.name },
-        h('td', { text: b.name }), h('td', { text: b.exchange }), h('td', { text: b.trading_mode || b.mode }),
+        h('td', {}, h('a', { href: `#/bot/${encodeURIComponent(b.id)}`, class: 'bot-link', text: b.name })),
+        h('td', { text: b.exchange }), h('td', { text: b.trading_mode || b.mode }),
+        h('td', { class: 'strategy-cell', text: `${b.strategy?.name || ''} ${b.pair || ''} ${b.timeframe || ''}` }),
         h('td', { class: 'status-cell' }, badge(b.status)),
         h('td', { text: money(b.current_capital, ctx.currency) }),
         h('td', { class: Number(b.total_profit) < 0 ? 'bad' : 'good', text: money(b.total_profit, ctx.currency) }),
@@ -74,7 +77,7 @@ export function mount(root, ctx) {
         h('td', {}, h('div', { class: 'actions' }, ...actionButtons(b, (bot, a) => runAction(bot, a, reload)),
           h('button', { type: 'button', class: 'danger', 'data-action': 'delete', 'aria-label': `Delete ${b.name}`, text: 'Delete', onclick: () => remove(b) })))));
       list.body.append(h('div', { class: 'table-wrap' }, h('table', { id: 'bots-table' },
-        h('thead', {}, h('tr', {}, ...['Name', 'Exchange', 'Mode', 'Status', 'Capital', 'Profit', 'Win rate', 'Actions'].map((t) => h('th', { scope: 'col', text: t })))),
+        h('thead', {}, h('tr', {}, ...['Name', 'Exchange', 'Mode', 'Strategy', 'Status', 'Capital', 'Profit', 'Win rate', 'Actions'].map((t) => h('th', { scope: 'col', text: t })))),
         h('tbody', {}, ...rows))));
     } catch (err) {
       showError(list.body, err);
@@ -94,20 +97,27 @@ export function mount(root, ctx) {
       field('risk_mode', 'Risk', select([['safe', 'Safe'], ['balanced', 'Balanced'], ['risky', 'Risky'], ['aggressive', 'Aggressive']], 'balanced')),
       field('trading_mode', 'Mode', select([['paper', 'Paper'], ['live', 'Live']], 'paper')),
       field('initial_capital', 'Initial capital (100 – 100 000)', h('input', { type: 'number', min: '100', max: '100000', step: 'any', value: '1000', required: true }))),
+    h('div', { id: 'create-bot-setup' }, h('p', { class: 'muted', text: 'Loading strategies…' })),
     h('p', { class: 'error-text', id: 'create-bot-error', role: 'alert' }),
     h('div', { class: 'row' }, h('button', { type: 'submit', text: 'Create bot' })));
+  let setup = null;
+  setupFields().then((s) => { setup = s; clear(form.querySelector('#create-bot-setup')).append(s.el); })
+    .catch((err) => showError(form.querySelector('#create-bot-setup'), err));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const data = new FormData(form);
     const general = form.querySelector('#create-bot-error');
     general.textContent = '';
-    const body = Object.fromEntries(data.entries());
+    const body = {};
+    for (const k of ['name', 'exchange', 'risk_mode', 'trading_mode', 'initial_capital']) body[k] = data.get(k);
     body.initial_capital = Number(body.initial_capital);
+    if (setup) Object.assign(body, setup.read());
     try {
       const bot = await post('/bots', body);
       showFieldErrors(form, []);
       form.reset();
       toast(`Created ${bot.name}`);
+      setupFields().then((s) => { setup = s; clear(form.querySelector('#create-bot-setup')).append(s.el); });
       reload();
     } catch (err) {
       const fields = err.fields.length ? err.fields : (CODE_FIELD[err.code] ? [{ field: CODE_FIELD[err.code], message: err.message }] : []);

@@ -86,23 +86,33 @@ export function barChart(bars, label) {
   return root;
 }
 
-/** candles: [[open_time_ms, open, high, low, close, volume], ...] oldest first. */
-export function candlestickChart(candles, label) {
+/**
+ * candles: [[open_time_ms, open, high, low, close, volume], ...] oldest first.
+ * opts.lines: [{name, values: Map(open_time_ms -> value)}] drawn over the candles (indicators);
+ * opts.markers: [{time, kind: 'buy'|'sell', label}] drawn as triangles at that candle.
+ */
+export function candlestickChart(candles, label, opts = {}) {
   const root = frame(label);
   root.classList.add('candles');
   if (candles.length === 0) {
     root.append(svg('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle' }, 'No candles in this range'));
     return root;
   }
-  const lows = candles.map((c) => c[3]);
-  const highs = candles.map((c) => c[2]);
+  const lines = opts.lines || [];
+  const markers = opts.markers || [];
+  const inRange = new Set(candles.map((c) => c[0]));
+  const lineValues = lines.flatMap((l) => [...l.values].filter(([t]) => inRange.has(t)).map(([, v]) => v));
+  const lows = candles.map((c) => c[3]).concat(lineValues);
+  const highs = candles.map((c) => c[2]).concat(lineValues);
   const [ymin, ymax] = [Math.min(...lows), Math.max(...highs)];
   const y = scale(ymin, ymax === ymin ? ymin + 1 : ymax, H - PAD.b, PAD.t);
   yAxis(root, ymin, ymax, y);
   const step = (W - PAD.l - PAD.r) / candles.length;
   const body = Math.max(1, step * 0.7);
+  const xOf = new Map();
   candles.forEach(([t, o, hi, lo, c], i) => {
     const mid = PAD.l + i * step + step / 2;
+    xOf.set(t, mid);
     const up = c >= o;
     const g = svg('g', { class: `candle ${up ? 'candle-up' : 'candle-down'}`, 'data-time': t });
     g.append(svg('title', {}, `${new Date(t).toISOString()}  O ${o}  H ${hi}  L ${lo}  C ${c}`));
@@ -112,6 +122,26 @@ export function candlestickChart(candles, label) {
       height: Math.max(1, y(Math.min(o, c)) - top).toFixed(1), class: 'body' }));
     root.append(g);
   });
+  lines.forEach((l, n) => {
+    const pts = candles.filter((c) => l.values.has(c[0])).map((c) => [xOf.get(c[0]), y(l.values.get(c[0]))]);
+    if (pts.length < 2) return;
+    const d = pts.map(([px, py], i) => `${i ? 'L' : 'M'}${px.toFixed(1)},${py.toFixed(1)}`).join(' ');
+    const path = svg('path', { d, class: `indicator indicator-${n % 4}`, 'data-indicator': l.name });
+    path.append(svg('title', {}, l.name));
+    root.append(path);
+  });
+  for (const m of markers) {
+    const mx = xOf.get(m.time);
+    if (mx === undefined) continue;
+    const candle = candles.find((c) => c[0] === m.time);
+    const buy = m.kind === 'buy';
+    const py = buy ? y(candle[3]) + 10 : y(candle[2]) - 10;
+    const tip = buy ? py - 7 : py + 7;
+    const g = svg('g', { class: `marker marker-${m.kind}`, 'data-time': m.time });
+    g.append(svg('title', {}, m.label || m.kind));
+    g.append(svg('path', { d: `M${mx.toFixed(1)},${tip.toFixed(1)} L${(mx - 5).toFixed(1)},${py.toFixed(1)} L${(mx + 5).toFixed(1)},${py.toFixed(1)} Z` }));
+    root.append(g);
+  }
   const first = new Date(candles[0][0]);
   const last = new Date(candles[candles.length - 1][0]);
   root.append(svg('text', { x: PAD.l, y: H - 6 }, first.toLocaleString()));

@@ -55,6 +55,8 @@ const ASSETS: &[Asset] = &[
     asset!("bots.js", JS),
     asset!("platforms.js", JS),
     asset!("markets.js", JS),
+    asset!("botpage.js", JS),
+    asset!("strategy_form.js", JS),
     asset!("keys.js", JS),
     asset!("chat.js", JS),
     asset!("system.js", JS),
