@@ -128,6 +128,10 @@ pub struct TradingConfig {
     pub max_consecutive_losses: u32,
     pub max_errors_per_hour: u32,
     pub trading_tick_seconds: u64,
+    /// Backtests run at once (`BACKTEST_WORKERS`, default: the machine's cores).
+    pub backtest_workers: u32,
+    /// Queued or running backtests one user may have (`BACKTEST_MAX_QUEUED_PER_USER`).
+    pub backtest_max_queued_per_user: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -515,6 +519,20 @@ impl Config {
                 max_consecutive_losses: number(lookup, "MAX_CONSECUTIVE_LOSSES", 5u32, 1, 1000)?,
                 max_errors_per_hour: number(lookup, "MAX_ERRORS_PER_HOUR", 10u32, 1, 100_000)?,
                 trading_tick_seconds: number(lookup, "TRADING_TICK_SECONDS", 60u64, 1, 86_400)?,
+                backtest_workers: number(
+                    lookup,
+                    "BACKTEST_WORKERS",
+                    std::thread::available_parallelism().map_or(2, |n| n.get() as u32),
+                    1,
+                    256,
+                )?,
+                backtest_max_queued_per_user: number(
+                    lookup,
+                    "BACKTEST_MAX_QUEUED_PER_USER",
+                    3u32,
+                    1,
+                    1_000,
+                )?,
             },
         })
     }

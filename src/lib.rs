@@ -79,6 +79,20 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let addr = format!("{}:{}", config.host, config.port);
     let state = build_state(config).await?;
+    // Backtests left queued or running by the previous process have no worker any more.
+    match state
+        .store
+        .backtests
+        .fail_unfinished("the server restarted before this backtest finished; run it again")
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            count = n,
+            "backtests interrupted by a restart marked failed"
+        ),
+        Err(e) => tracing::warn!(error = %e, "could not mark interrupted backtests failed"),
+    }
     // The trading scheduler trades through the same order pipeline as manual orders.
     let executor = std::sync::Arc::new(trading::strategy_runner::StrategyExecutor::new(
         state.clone(),

@@ -37,6 +37,8 @@ pub struct AppState {
     pub ai: crate::ai::AiClient,
     /// Seals and opens stored exchange / AI keys (current key + the old one during rotation).
     pub secrets: Arc<SecretBox>,
+    /// The backtest worker pool (`BACKTEST_WORKERS`).
+    pub backtests: Arc<crate::app::backtests::BacktestRunner>,
 }
 
 impl AppState {
@@ -60,7 +62,11 @@ impl AppState {
         let ai = crate::ai::AiClient::new(http_client.clone(), &config.outbound);
         let secrets = Arc::new(SecretBox::from_config(&config));
         let feed = TickerFeed::new(http_client.clone(), &config.outbound, clock.clone());
+        let backtests = Arc::new(crate::app::backtests::BacktestRunner::new(
+            config.trading.backtest_workers as usize,
+        ));
         Self {
+            backtests,
             secrets,
             auth,
             events,

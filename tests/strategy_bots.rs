@@ -12,6 +12,7 @@ use std::sync::Arc;
 use amarktai::domain::clock::ManualClock;
 use amarktai::domain::price::FixedPrices;
 use amarktai::engine::{market_sync, scheduler};
+use amarktai::events::{EventType, Replay};
 use amarktai::state::AppState;
 use amarktai::trading::strategy_runner::StrategyExecutor;
 use axum::extract::Query;
@@ -109,6 +110,27 @@ async fn a_paper_bot_trades_its_strategy_on_closed_candles(engine: Engine) {
     );
     assert_eq!(newest["order_id"], Value::Null, "fills at the next open");
     let enter_decision = newest["id"].as_str().unwrap().to_string();
+    // Published live as a `decision` event too.
+    let me = body(app.get_auth("/api/auth/me", &token).await).await;
+    let Replay::Events(events) = app
+        .state
+        .events
+        .subscribe(me["id"].as_str().unwrap(), Some(0))
+        .replay
+    else {
+        panic!("events were published")
+    };
+    let published: Vec<&Value> = events
+        .iter()
+        .filter(|e| e.kind == EventType::Decision)
+        .map(|e| &e.payload["decision"])
+        .collect();
+    assert!(
+        published
+            .iter()
+            .any(|d| d["id"] == enter_decision.as_str() && d["decision"] == "enter_long"),
+        "{published:?}"
+    );
     let pos = body(app.get_auth(&position_path, &token).await).await;
     assert_eq!(
         (pos["position"].clone(), pos["pending_order"].clone()),

@@ -5,7 +5,7 @@
 //! stay a few kilobytes of state): the drawdown from a running peak, return statistics with
 //! Welford's method, the equity curve downsampled on the fly.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::candles::{Candle, Timeframe};
@@ -31,7 +31,7 @@ pub struct BacktestSpec {
 
 /// The figures of a finished run. Ratios that are undefined (no losing trade for the profit
 /// factor, no volatility for Sharpe) are `null`, never infinite.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Metrics {
     pub final_equity: f64,
     pub total_return_pct: f64,

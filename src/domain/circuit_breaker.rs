@@ -142,6 +142,8 @@ pub(crate) fn default_trading_config() -> TradingConfig {
         max_consecutive_losses: 5,
         max_errors_per_hour: 10,
         trading_tick_seconds: 60,
+        backtest_workers: 2,
+        backtest_max_queued_per_user: 3,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod auth_rules;
 pub mod autopilot;
 pub mod backtest;
+pub mod backtest_job;
 pub mod bodyguard;
 pub mod bot;
 pub mod bot_enums;

@@ -29,6 +29,10 @@ pub enum EventType {
     ChatMessage,
     /// A strategy decision was recorded (`{decision}`).
     Decision,
+    /// A backtest moved on (`{id, status, progress}`).
+    BacktestProgress,
+    /// A backtest finished: done, failed or cancelled (`{id, status, metrics?, error?}`).
+    BacktestCompleted,
 }
 
 impl EventType {
@@ -58,6 +62,8 @@ impl EventType {
             ForceRefresh => "force_refresh",
             ChatMessage => "chat_message",
             Decision => "decision",
+            BacktestProgress => "backtest_progress",
+            BacktestCompleted => "backtest_completed",
         }
     }
 

@@ -9,6 +9,7 @@ pub mod admin_stats;
 pub mod alerts;
 pub mod analytics;
 pub mod auth;
+pub mod backtests;
 pub mod bots;
 pub mod chat;
 pub mod chat_conversations;
@@ -70,6 +71,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(prices::router())
         .merge(market::router())
         .merge(strategies::router())
+        .merge(backtests::router())
         .merge(dashboard::router())
 }
 

@@ -1,6 +1,7 @@
 //! Storage: repository traits (one per aggregate) with a SQLite and a MongoDB implementation.
 
 pub mod audit;
+pub mod backtests;
 pub mod bots;
 pub mod candles;
 pub mod chat;
@@ -24,6 +25,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use audit::{AuditEntry, AuditRepo};
+pub use backtests::BacktestRepo;
 pub use bots::BotRepo;
 pub use candles::{CandleRepo, Dataset};
 pub use chat::ChatRepo;
@@ -96,6 +98,8 @@ pub struct Store {
     pub candles: Arc<dyn CandleRepo>,
     /// Strategy decisions.
     pub decisions: Arc<dyn DecisionRepo>,
+    /// Backtest jobs.
+    pub backtests: Arc<dyn BacktestRepo>,
 }
 
 impl Store {

@@ -20,6 +20,10 @@ struct DecisionDoc {
     bot_id: String,
     #[serde(deserialize_with = "super::dates::required")]
     timestamp: BsonDateTime,
+    /// Wall-clock nanoseconds at insert: orders decisions made in the same millisecond the
+    /// way SQLite's rowid does (insertion order).
+    #[serde(default)]
+    seq: i64,
     decision: Document,
 }
 
@@ -38,7 +42,7 @@ impl MongoDecisions {
         let cursor = self
             .decisions
             .find(filter)
-            .sort(doc! {"timestamp": -1, "_id": -1})
+            .sort(doc! {"timestamp": -1, "seq": -1, "_id": -1})
             .limit(i64::from(limit))
             .await
             .map_err(map_err)?;
@@ -62,6 +66,9 @@ impl DecisionRepo for MongoDecisions {
             user_id: d.user_id.clone(),
             bot_id: d.bot_id.clone(),
             timestamp: to_bson(d.timestamp),
+            seq: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as i64),
             decision,
         };
         self.decisions.insert_one(doc).await.map_err(map_err)?;

@@ -1,6 +1,7 @@
 //! MongoDB engine (production): official driver, indexes from `migrations/mongo/` applied at boot.
 
 mod audit;
+mod backtests;
 mod bot_status;
 mod bots;
 mod candles;
@@ -100,6 +101,7 @@ pub async fn open(
         leases: Arc::new(leases::MongoLeases::new(&db)),
         candles: Arc::new(candles::MongoCandles::new(&db)),
         decisions: Arc::new(decisions::MongoDecisions::new(&db)),
+        backtests: Arc::new(backtests::MongoBacktests::new(&db)),
     })
 }
 

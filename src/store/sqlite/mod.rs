@@ -1,6 +1,7 @@
 //! SQLite engine (embedded default): one WAL-mode file under `DATA_DIR`, migrations via sqlx.
 
 mod audit;
+mod backtests;
 mod bot_status;
 mod bots;
 mod candles;
@@ -77,7 +78,8 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
         ledger: Arc::new(ledger::SqliteLedger { pool: pool.clone() }),
         leases: Arc::new(leases::SqliteLeases { pool: pool.clone() }),
         candles: Arc::new(candles::SqliteCandles { pool: pool.clone() }),
-        decisions: Arc::new(decisions::SqliteDecisions { pool }),
+        decisions: Arc::new(decisions::SqliteDecisions { pool: pool.clone() }),
+        backtests: Arc::new(backtests::SqliteBacktests { pool }),
     })
 }
 
