@@ -314,7 +314,77 @@ async fn the_queue_limit_cancel_and_restart(engine: Engine) {
     app.stop().await;
 }
 
+async fn a_sweep_ranks_every_combination_and_tests_each_winner_out_of_sample(engine: Engine) {
+    let app = TestApp::spawn_on(&engine).await;
+    let token = app.token_for("sweeper@example.com").await;
+    let closes: Vec<f64> = (0..600)
+        .map(|i| 1000.0 + 50.0 * (i as f64 / 20.0).sin() + 10.0 * (i as f64 / 3.0).cos())
+        .collect();
+    store_closes(&app, &closes).await;
+    let resp = app
+        .post_auth(
+            "/api/backtests/sweep",
+            &token,
+            request(json!({"grid": {"fast": [3, 5, 40], "slow": [10, 20]}, "objective": "total_return_pct",
+                           "walk_forward": {"folds": 2, "train_pct": 75}})),
+        )
+        .await;
+    assert_eq!(resp.status(), 202);
+    let id = body(resp).await["id"].as_str().unwrap().to_string();
+    let job = wait_done(&app, &token, &id).await;
+    assert_eq!(job["status"], "done", "{job}");
+    let result = &job["sweep_result"];
+    assert_eq!(
+        result["combinations"], 4,
+        "fast 40 is refused with both slows"
+    );
+    assert_eq!(result["skipped"], 2);
+    let ranking = result["ranking"].as_array().unwrap();
+    assert_eq!(ranking.len(), 4);
+    let scores: Vec<f64> = ranking
+        .iter()
+        .map(|r| r["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    let folds = result["folds"].as_array().unwrap();
+    assert_eq!(folds.len(), 2);
+    // Fold 1: candles 0..225 train, 225..300 test.
+    assert_eq!(folds[0]["train_start"], T0);
+    assert_eq!(folds[0]["test_start"], T0 + 225 * H);
+    assert_eq!(folds[1]["test_end"], T0 + 599 * H);
+    assert!(folds[0]["test_metrics"]["final_equity"].is_number());
+    // The winner's out-of-sample figures are a plain backtest of its test window.
+    let best = &folds[0]["best_params"];
+    let resp = app
+        .post_auth(
+            "/api/backtests",
+            &token,
+            request(json!({"strategy": {"name": "sma_cross", "params": best}, "start": T0 + 225 * H, "end": T0 + 299 * H})),
+        )
+        .await;
+    let single = wait_done(&app, &token, body(resp).await["id"].as_str().unwrap()).await;
+    assert_eq!(single["metrics"], folds[0]["test_metrics"]);
+    // Bad grids are 422s naming the field; nothing is queued.
+    let resp = app
+        .post_auth(
+            "/api/backtests/sweep",
+            &token,
+            request(json!({"grid": {"speed": [1]}, "objective": "luck"})),
+        )
+        .await;
+    assert_eq!(resp.status(), 422);
+    let fields: Vec<String> = body(resp).await["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(fields, ["objective", "strategy.params.speed"]);
+    app.stop().await;
+}
+
 on_both_engines!(
+    a_sweep_ranks_every_combination_and_tests_each_winner_out_of_sample,
     a_backtest_runs_and_its_result_matches_the_hand_computation,
     bad_requests_are_422_naming_the_field_or_the_dataset,
     the_queue_limit_cancel_and_restart,

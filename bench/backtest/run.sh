@@ -44,8 +44,7 @@ done
 echo "best of $RUNS: $best ms"
 
 if [ "$REFERENCE" = 1 ] && [ -x .venv-bt/bin/python ]; then
-  ref=$(.venv-bt/bin/python scripts/backtest-reference/sma_cross.py --candles "$WORK/candles.csv" \
-        --fast 10 --slow 30 --cash 10000 --fee-bps 10 --slippage-bps 0 --timing)
+  ref=$(.venv-bt/bin/python scripts/backtest-reference/reference.py time --candles "$WORK/candles.csv")
   secs=$(printf '%s' "$ref" | python3 -c 'import json,sys; print(json.load(sys.stdin)["elapsed_s"])')
   python3 -c "b=$best/1000; r=$secs; print(f'backtesting.py bt.run(): {r:.2f} s; ours {b*1000:.1f} ms; ratio {r/b:.0f}x')"
 else

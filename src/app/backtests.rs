@@ -230,6 +230,33 @@ pub async fn submit(
     req: BacktestRequest,
 ) -> AppResult<BacktestJob> {
     let valid = validate(&req)?;
+    check_runnable(state, user_id, &valid).await?;
+    let job = BacktestJob::queued(
+        uuid::Uuid::new_v4().to_string(),
+        user_id,
+        req,
+        state.clock.now(),
+    );
+    enqueue(state, job, valid, Work::Single).await
+}
+
+/// What a job computes.
+enum Work {
+    Single,
+    Sweep {
+        combos: Vec<std::collections::BTreeMap<String, f64>>,
+        skipped: usize,
+        sweep: crate::domain::sweep::SweepSpec,
+    },
+}
+
+enum Finished {
+    Single(crate::domain::backtest::BacktestOutcome),
+    Sweep(crate::domain::sweep::SweepResult),
+}
+
+/// 422 naming the dataset when no candles lie in the range; 429 when the user's queue is full.
+async fn check_runnable(state: &AppState, user_id: &str, valid: &ValidBacktest) -> AppResult<()> {
     let probe = state
         .store
         .candles
@@ -253,16 +280,52 @@ pub async fn submit(
             format!("You already have {max} backtests queued or running; wait for one to finish or cancel it"),
         ));
     }
-    let job = BacktestJob::queued(
-        uuid::Uuid::new_v4().to_string(),
-        user_id,
-        req,
-        state.clock.now(),
-    );
+    Ok(())
+}
+
+async fn enqueue(
+    state: &AppState,
+    job: BacktestJob,
+    valid: ValidBacktest,
+    work: Work,
+) -> AppResult<BacktestJob> {
     state.store.backtests.insert(&job).await?;
     let cancel = state.backtests.flag(&job.id);
-    tokio::spawn(run_job(state.clone(), job.clone(), valid, cancel));
+    tokio::spawn(run_job(state.clone(), job.clone(), valid, work, cancel));
     Ok(job)
+}
+
+/// Queues a parameter sweep (`domain::sweep`): a backtest's checks plus the grid's.
+pub async fn submit_sweep(
+    state: &AppState,
+    user_id: &str,
+    req: crate::domain::backtest_job::SweepRequest,
+) -> AppResult<BacktestJob> {
+    let valid = validate(&req.backtest);
+    let combos = crate::domain::sweep::combinations(&req.backtest.strategy, &req.sweep);
+    let (valid, (combos, skipped)) = match (valid, combos) {
+        (Ok(v), Ok(c)) => (v, c),
+        (Err(mut e), Err(f)) => {
+            e.fields.extend(f);
+            return Err(e);
+        }
+        (Err(e), Ok(_)) => return Err(e),
+        (Ok(_), Err(f)) => return Err(AppError::validation(f)),
+    };
+    check_runnable(state, user_id, &valid).await?;
+    let mut job = BacktestJob::queued(
+        uuid::Uuid::new_v4().to_string(),
+        user_id,
+        req.backtest,
+        state.clock.now(),
+    );
+    job.sweep = Some(req.sweep.clone());
+    let work = Work::Sweep {
+        combos,
+        skipped,
+        sweep: req.sweep,
+    };
+    enqueue(state, job, valid, work).await
 }
 
 /// Cancels (if running) and deletes a job; false when the user has no such job.
@@ -287,10 +350,11 @@ async fn run_job(
     state: AppState,
     mut job: BacktestJob,
     valid: ValidBacktest,
+    work: Work,
     cancel: Arc<AtomicBool>,
 ) {
     let id = job.id.clone();
-    let result = run_job_inner(&state, &mut job, valid, cancel.clone()).await;
+    let result = run_job_inner(&state, &mut job, valid, work, cancel.clone()).await;
     state.backtests.forget(&id);
     if cancel.load(Ordering::SeqCst) {
         return; // deleted by its owner: nothing left to write
@@ -316,6 +380,7 @@ async fn run_job_inner(
     state: &AppState,
     job: &mut BacktestJob,
     valid: ValidBacktest,
+    work: Work,
     cancel: Arc<AtomicBool>,
 ) -> Result<(), String> {
     let Ok(_permit) = state.backtests.slots.clone().acquire_owned().await else {
@@ -353,11 +418,29 @@ async fn run_job_inner(
     let flag = cancel.clone();
     let spec = valid.spec.clone();
     let count = candles.len();
-    let work = tokio::task::spawn_blocking(move || {
-        backtest::run(&spec, &candles, |p| {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let task = tokio::task::spawn_blocking(move || match work {
+        Work::Single => backtest::run(&spec, &candles, |p| {
             let _ = tx.send(p);
             !flag.load(Ordering::SeqCst)
         })
+        .map(Finished::Single),
+        Work::Sweep {
+            combos,
+            skipped,
+            sweep,
+        } => {
+            // One sweep uses every core: its combinations are split across threads.
+            let tx = Mutex::new(tx);
+            let report = |p: f64| {
+                if let Ok(tx) = tx.lock() {
+                    let _ = tx.send(p);
+                }
+                !flag.load(Ordering::SeqCst)
+            };
+            let run = crate::domain::sweep::run;
+            run(&spec, &combos, skipped, &sweep, &candles, threads, &report).map(Finished::Sweep)
+        }
     });
     let (user, id) = (job.user_id.clone(), job.id.clone());
     let progress_state = state.clone();
@@ -371,11 +454,19 @@ async fn run_job_inner(
             );
         }
     });
-    let outcome = work.await;
+    let outcome = task.await;
     let _ = forward.await;
     match outcome {
-        Ok(Ok(outcome)) => {
+        Ok(Ok(Finished::Single(outcome))) => {
             job.complete(outcome, count, state.clock.now());
+            Ok(())
+        }
+        Ok(Ok(Finished::Sweep(result))) => {
+            job.status = JobStatus::Done;
+            job.progress = 1.0;
+            job.candles = count as u64;
+            job.sweep_result = Some(result);
+            job.finished_at = Some(state.clock.now());
             Ok(())
         }
         Ok(Err(Cancelled)) => Ok(()),

@@ -7,6 +7,16 @@ use utoipa::ToSchema;
 use crate::domain::backtest::{BacktestOutcome, Metrics};
 use crate::domain::strategy::trader::ClosedTrade;
 use crate::domain::strategy::StrategySpec;
+use crate::domain::sweep::{SweepResult, SweepSpec};
+
+/// `POST /api/backtests/sweep`: a backtest request plus the grid to sweep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SweepRequest {
+    #[serde(flatten)]
+    pub backtest: BacktestRequest,
+    #[serde(flatten)]
+    pub sweep: SweepSpec,
+}
 
 /// `POST /api/backtests`: what to run. Times are epoch ms or ISO 8601 strings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -89,6 +99,12 @@ pub struct BacktestJob {
     pub equity: Vec<(i64, f64)>,
     /// Candles the run read.
     pub candles: u64,
+    /// For a sweep: its grid, objective and walk-forward (`null` for a single backtest).
+    #[serde(default)]
+    pub sweep: Option<SweepSpec>,
+    /// For a sweep: every combination ranked, and each fold's out-of-sample result.
+    #[serde(default)]
+    pub sweep_result: Option<SweepResult>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTime<Utc>,
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -108,6 +124,8 @@ impl BacktestJob {
             trades: Vec::new(),
             equity: Vec::new(),
             candles: 0,
+            sweep: None,
+            sweep_result: None,
             created_at: now,
             finished_at: None,
         }

@@ -36,6 +36,7 @@ pub mod settings;
 pub mod status_machine;
 pub mod storage;
 pub mod strategy;
+pub mod sweep;
 pub mod trade;
 pub mod training;
 pub mod user;

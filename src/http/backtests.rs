@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use crate::app::backtests;
 use crate::auth::CurrentUser;
 use crate::domain::backtest::Metrics;
-use crate::domain::backtest_job::{BacktestJob, BacktestRequest, JobStatus};
+use crate::domain::backtest_job::{BacktestJob, BacktestRequest, JobStatus, SweepRequest};
 use crate::error::{AppError, AppJson, AppResult};
 use crate::http::query_params::clamped;
 use crate::state::AppState;
@@ -21,6 +21,42 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create, list))
         .routes(routes!(get_one, remove))
+        .routes(routes!(create_sweep))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/backtests/sweep",
+    operation_id = "post_api_backtests_sweep",
+    tag = "Backtests",
+    summary = "Queue a parameter sweep with optional walk-forward",
+    description = "The backtest fields plus `grid: {param: [values]}` (at most 10,000 \
+                   combinations; combinations the strategy refuses, e.g. fast >= slow, are \
+                   skipped and counted), `objective` (sharpe, sortino, calmar, \
+                   total_return_pct, cagr_pct, profit_factor, expectancy, win_rate_pct, \
+                   max_drawdown_pct) and `walk_forward: {folds, train_pct}`. The result \
+                   (`sweep_result` of GET /api/backtests/{id}) ranks every combination by the \
+                   mean objective on the training windows and reports each fold's winner on the \
+                   window after it. Uses every core.",
+    request_body = SweepRequest,
+    responses(
+        (status = 202, description = "Queued", body = Queued)
+    ),
+    security(("bearerAuth" = []))
+)]
+async fn create_sweep(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    AppJson(req): AppJson<SweepRequest>,
+) -> AppResult<(StatusCode, Json<Queued>)> {
+    let job = backtests::submit_sweep(&state, user.id(), req).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Queued {
+            id: job.id,
+            status: job.status,
+        }),
+    ))
 }
 
 /// The answer to a queued backtest.
