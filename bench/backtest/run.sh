@@ -43,10 +43,19 @@ for i in $(seq 1 "$RUNS"); do
 done
 echo "best of $RUNS: $best ms"
 
+# A 1,000-combination sweep (fast 2..26 x slow 30..69) over the first SWEEP_CANDLES candles.
+SWEEP_CANDLES="${SWEEP_CANDLES:-500000}"
+if [ "$SWEEP_CANDLES" -gt 0 ] && [ "$SWEEP_CANDLES" -le "$CANDLES" ]; then
+  end=$(awk -F, -v n="$SWEEP_CANDLES" 'NR == n + 1 {print $1}' "$WORK/candles.csv")
+  DATA_DIR="$WORK/data" "$BIN" backtest --data "$WORK/candles.csv" --timeframe 1m --end "$end" \
+    --strategy sma_cross --grid "fast=$(seq -s, 2 26)" --grid "slow=$(seq -s, 30 69)" \
+    --objective sharpe --fee-bps 10 --initial-capital 10000 | head -n 4
+fi
+
 if [ "$REFERENCE" = 1 ] && [ -x .venv-bt/bin/python ]; then
   ref=$(.venv-bt/bin/python scripts/backtest-reference/reference.py time --candles "$WORK/candles.csv")
   secs=$(printf '%s' "$ref" | python3 -c 'import json,sys; print(json.load(sys.stdin)["elapsed_s"])')
   python3 -c "b=$best/1000; r=$secs; print(f'backtesting.py bt.run(): {r:.2f} s; ours {b*1000:.1f} ms; ratio {r/b:.0f}x')"
-else
+elif [ "$REFERENCE" = 1 ]; then
   echo "backtesting.py not installed (scripts/backtest-reference/setup.sh): ratio not measured"
 fi

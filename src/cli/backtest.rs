@@ -66,6 +66,17 @@ pub struct BacktestArgs {
     trailing_stop_pct: f64,
     #[arg(long, default_value_t = 0)]
     cooldown_candles: u32,
+    /// Sweep a parameter instead of one run: `name=v1,v2,...`; repeat for more parameters
+    /// (every combination is tried, at most 10,000).
+    #[arg(long = "grid", value_name = "NAME=V1,V2,..")]
+    grid: Vec<String>,
+    /// What a sweep ranks by: sharpe, sortino, calmar, total_return_pct, cagr_pct,
+    /// profit_factor, expectancy, win_rate_pct, max_drawdown_pct.
+    #[arg(long, default_value = "sharpe")]
+    objective: String,
+    /// Walk-forward for a sweep: `FOLDS:TRAIN_PCT`, e.g. `4:75`.
+    #[arg(long, value_name = "FOLDS:TRAIN_PCT")]
+    walk_forward: Option<String>,
     /// Print the metrics and trades as JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -162,6 +173,9 @@ pub async fn run(config: &Config, args: BacktestArgs) -> anyhow::Result<()> {
         costs,
         initial_capital: args.initial_capital,
     };
+    if !args.grid.is_empty() {
+        return sweep(&args, &spec, &spec_run, &candles);
+    }
     let started = std::time::Instant::now();
     let outcome = backtest::run(&spec_run, &candles, |_| true)
         .map_err(|_| anyhow::anyhow!("the backtest was cancelled"))?;
@@ -187,6 +201,97 @@ pub async fn run(config: &Config, args: BacktestArgs) -> anyhow::Result<()> {
             out,
             "{}",
             table(&spec_run, &candles, &outcome, fee_bps, elapsed)
+        )?;
+    }
+    Ok(())
+}
+
+/// `--grid` given: runs the sweep on every core and prints the ranking (or JSON).
+fn sweep(
+    args: &BacktestArgs,
+    strategy: &StrategySpec,
+    spec: &BacktestSpec,
+    candles: &[Candle],
+) -> anyhow::Result<()> {
+    use crate::domain::sweep::{self, SweepSpec, WalkForward};
+    let mut grid = BTreeMap::new();
+    for raw in &args.grid {
+        let (name, values) = raw
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--grid must look like name=v1,v2 (got {raw:?})"))?;
+        let values: Result<Vec<f64>, _> = values.split(',').map(|v| v.trim().parse::<f64>()).collect();
+        let values = values.map_err(|_| anyhow::anyhow!("--grid {name}: values must be numbers"))?;
+        grid.insert(name.trim().to_string(), values);
+    }
+    let walk_forward = match &args.walk_forward {
+        None => None,
+        Some(raw) => {
+            let (folds, pct) = raw
+                .split_once(':')
+                .ok_or_else(|| anyhow::anyhow!("--walk-forward must look like 4:75"))?;
+            Some(WalkForward {
+                folds: folds.trim().parse()?,
+                train_pct: pct.trim().parse()?,
+            })
+        }
+    };
+    let spec_sweep = SweepSpec {
+        grid,
+        objective: args.objective.clone(),
+        walk_forward,
+    };
+    let (combos, skipped) = sweep::combinations(strategy, &spec_sweep).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+        anyhow::anyhow!("invalid sweep:\n  {}", lines.join("\n  "))
+    })?;
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let started = std::time::Instant::now();
+    let result = sweep::run(spec, &combos, skipped, &spec_sweep, candles, threads, &|_| true)
+        .map_err(|_| anyhow::anyhow!("the sweep was cancelled"))?;
+    let elapsed = started.elapsed();
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &result)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "sweep of {} on {} candles: {} combinations ({} skipped) on {} threads in {:.2} s, ranked by {}",
+        spec.strategy.name,
+        candles.len(),
+        result.combinations,
+        result.skipped,
+        result.threads,
+        elapsed.as_secs_f64(),
+        result.objective
+    )?;
+    for (i, r) in result.ranking.iter().take(10).enumerate() {
+        let params: Vec<String> = r.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        writeln!(
+            out,
+            "  #{:<3} {:<28} score {:>10}  return {:>8.2}%  trades {}",
+            i + 1,
+            params.join(" "),
+            opt(r.score),
+            r.total_return_pct,
+            r.trades
+        )?;
+    }
+    for (i, f) in result.folds.iter().enumerate() {
+        let params: Vec<String> = f.best_params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        writeln!(
+            out,
+            "  fold {}: trained {} .. {}, best {} (score {}); tested {} .. {}: return {:.2}%, sharpe {}",
+            i + 1,
+            when(f.train_start),
+            when(f.train_end),
+            params.join(" "),
+            opt(f.train_score),
+            when(f.test_start),
+            when(f.test_end),
+            f.test_metrics.total_return_pct,
+            opt(f.test_metrics.sharpe)
         )?;
     }
     Ok(())
