@@ -9,6 +9,7 @@ import * as bots from './bots.js';
 import * as platforms from './platforms.js';
 import * as markets from './markets.js';
 import * as botpage from './botpage.js';
+import * as backtest from './backtest.js';
 import * as keys from './keys.js';
 import * as chat from './chat.js';
 import * as system from './system.js';
@@ -21,6 +22,7 @@ const SCREENS = {
   platforms: platforms.mount,
   markets: markets.mount,
   bot: botpage.mount,
+  backtest: backtest.mount,
   keys: keys.mount,
   chat: chat.mount,
   system: system.mount,

@@ -60,6 +60,32 @@ export function lineChart(points, label) {
   return root;
 }
 
+/** series: [{name, points: [{x: Date, y: number}]}] drawn as lines on one scale. */
+export function multiLineChart(series, label) {
+  const root = frame(label);
+  const all = series.flatMap((s) => s.points);
+  if (all.length === 0) {
+    root.append(svg('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle' }, 'No data yet'));
+    return root;
+  }
+  const ys = all.map((p) => p.y);
+  const xs = all.map((p) => p.x.getTime());
+  const [ymin, ymax] = [Math.min(...ys), Math.max(...ys)];
+  const x = scale(Math.min(...xs), Math.max(...xs), PAD.l, W - PAD.r);
+  const y = scale(ymin, ymax === ymin ? ymin + 1 : ymax, H - PAD.b, PAD.t);
+  yAxis(root, ymin, ymax, y);
+  series.forEach((s, n) => {
+    if (s.points.length === 0) return;
+    const d = s.points.map((p, i) => `${i ? 'L' : 'M'}${x(p.x.getTime()).toFixed(1)},${y(p.y).toFixed(1)}`).join(' ');
+    const path = svg('path', { d, class: `indicator indicator-${n % 4}`, 'data-series': s.name });
+    path.append(svg('title', {}, s.name));
+    root.append(path);
+  });
+  root.append(svg('text', { x: PAD.l, y: H - 6 }, new Date(Math.min(...xs)).toLocaleDateString()));
+  root.append(svg('text', { x: W - PAD.r, y: H - 6, 'text-anchor': 'end' }, new Date(Math.max(...xs)).toLocaleDateString()));
+  return root;
+}
+
 /** bars: [{label: string, value: number}]; positive green, negative red. */
 export function barChart(bars, label) {
   const root = frame(label);

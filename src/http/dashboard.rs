@@ -56,6 +56,7 @@ const ASSETS: &[Asset] = &[
     asset!("platforms.js", JS),
     asset!("markets.js", JS),
     asset!("botpage.js", JS),
+    asset!("backtest.js", JS),
     asset!("strategy_form.js", JS),
     asset!("keys.js", JS),
     asset!("chat.js", JS),
