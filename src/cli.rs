@@ -55,7 +55,7 @@ pub enum Command {
         command: data::DataCommand,
     },
     /// Run a strategy over a candle file or a stored dataset and print its metrics.
-    Backtest(backtest::BacktestArgs),
+    Backtest(Box<backtest::BacktestArgs>),
 }
 
 /// Initialises logging: JSON lines in production, human-readable in development.

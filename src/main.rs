@@ -30,7 +30,7 @@ async fn main() -> ExitCode {
             cli::rotate_keys(&config, &old_key_id).await.map(|_| ())
         }
         Command::Data { command } => cli::data::run(&config, command).await,
-        Command::Backtest(args) => cli::backtest::run(&config, args).await,
+        Command::Backtest(args) => cli::backtest::run(&config, *args).await,
         Command::Serve | Command::Doctor => amarktai::run(config).await,
     };
     match result {

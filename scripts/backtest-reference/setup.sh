@@ -5,7 +5,13 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 VENV="$ROOT/.venv-bt"
 PINS=(backtesting==0.6.6 pandas==3.1.1 numpy==2.4.6 bokeh==3.9.2)
-if "$VENV/bin/python" -c 'import backtesting, sys; sys.exit(backtesting.__version__ != "0.6.6")' 2>/dev/null; then
+# Up to date when every pin is installed at exactly its version.
+if "$VENV/bin/python" - "${PINS[@]}" 2>/dev/null <<'PY'
+import sys
+from importlib.metadata import version
+sys.exit(any(version(name) != want for name, want in (p.split("==") for p in sys.argv[1:])))
+PY
+then
   exit 0
 fi
 echo "== installing ${PINS[*]} into $VENV"

@@ -442,16 +442,26 @@ async fn run_job_inner(
             run(&spec, &combos, skipped, &sweep, &candles, threads, &report).map(Finished::Sweep)
         }
     });
-    let (user, id) = (job.user_id.clone(), job.id.clone());
     let progress_state = state.clone();
+    let mut snapshot = job.clone();
     let forward = tokio::spawn(async move {
+        let mut stored = 0.0;
         while let Some(p) = rx.recv().await {
             emit(
                 &progress_state,
-                &user,
+                &snapshot.user_id,
                 EventType::BacktestProgress,
-                json!({"id": id, "status": JobStatus::Running, "progress": p}),
+                json!({"id": snapshot.id, "status": JobStatus::Running, "progress": p}),
             );
+            // GET shows the progress too, written every 5 %. These writes finish before the
+            // final one (this task is awaited first), and a deleted job is not brought back.
+            if p - stored >= 0.05 {
+                stored = p;
+                snapshot.progress = p;
+                if let Err(e) = progress_state.store.backtests.save(&snapshot).await {
+                    tracing::debug!(error = %e, "backtest progress not stored");
+                }
+            }
         }
     });
     let outcome = task.await;

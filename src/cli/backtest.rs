@@ -219,8 +219,10 @@ fn sweep(
         let (name, values) = raw
             .split_once('=')
             .ok_or_else(|| anyhow::anyhow!("--grid must look like name=v1,v2 (got {raw:?})"))?;
-        let values: Result<Vec<f64>, _> = values.split(',').map(|v| v.trim().parse::<f64>()).collect();
-        let values = values.map_err(|_| anyhow::anyhow!("--grid {name}: values must be numbers"))?;
+        let values: Result<Vec<f64>, _> =
+            values.split(',').map(|v| v.trim().parse::<f64>()).collect();
+        let values =
+            values.map_err(|_| anyhow::anyhow!("--grid {name}: values must be numbers"))?;
         grid.insert(name.trim().to_string(), values);
     }
     let walk_forward = match &args.walk_forward {
@@ -241,13 +243,24 @@ fn sweep(
         walk_forward,
     };
     let (combos, skipped) = sweep::combinations(strategy, &spec_sweep).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+        let lines: Vec<String> = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
         anyhow::anyhow!("invalid sweep:\n  {}", lines.join("\n  "))
     })?;
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let started = std::time::Instant::now();
-    let result = sweep::run(spec, &combos, skipped, &spec_sweep, candles, threads, &|_| true)
-        .map_err(|_| anyhow::anyhow!("the sweep was cancelled"))?;
+    let result = sweep::run(
+        spec,
+        &combos,
+        skipped,
+        &spec_sweep,
+        candles,
+        threads,
+        &|_| true,
+    )
+    .map_err(|_| anyhow::anyhow!("the sweep was cancelled"))?;
     let elapsed = started.elapsed();
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -279,7 +292,11 @@ fn sweep(
         )?;
     }
     for (i, f) in result.folds.iter().enumerate() {
-        let params: Vec<String> = f.best_params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let params: Vec<String> = f
+            .best_params
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         writeln!(
             out,
             "  fold {}: trained {} .. {}, best {} (score {}); tested {} .. {}: return {:.2}%, sharpe {}",
