@@ -129,7 +129,10 @@ pub struct BacktestSummary {
     tag = "Backtests",
     summary = "The caller's backtests, newest first (without trades and equity)",
     params(("limit" = Option<u32>, Query, description = "1..=200, default 50")),
-    responses((status = 200, description = "OK", body = Vec<BacktestSummary>)),
+    responses(
+        (status = 200, description = "OK", body = Vec<BacktestSummary>),
+        (status = 422, description = "A query parameter is not valid (error.fields names it)", body = crate::http::openapi::schemas::common::ErrorEnvelope)
+    ),
     security(("bearerAuth" = []))
 )]
 async fn list(

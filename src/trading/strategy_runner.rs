@@ -445,81 +445,103 @@ async fn market_price(state: &AppState, bot: &Bot) -> AppResult<f64> {
         .map_err(|e| AppError::unavailable(format!("no market price for {symbol}: {e}")))
 }
 
-/// Closes the bot's open position at the market price now (recorded with reason `manual`).
-/// Refused (409 NO_POSITION) when it holds none, so a second call changes nothing.
-pub async fn force_exit(state: &AppState, user_id: &str, bot_id: &str) -> AppResult<ManualOutcome> {
-    let bot = crate::app::bots::load_bot(state, user_id, bot_id).await?;
-    let Some(position) = bot.position else {
-        return Err(AppError::conflict(
-            "NO_POSITION",
-            "The bot holds no position to close",
-        ));
-    };
-    let price = market_price(state, &bot).await?;
-    let now = state.clock.now();
-    let mut trader = trader_for(&bot, bot.strategy.build(bot.timeframe));
-    let Some(trade) = trader.close_at(price, now.timestamp_millis(), ExitReason::Manual) else {
-        return Err(AppError::conflict(
-            "NO_POSITION",
-            "The bot holds no position to close",
-        ));
-    };
-    let order = submit(
-        state,
-        &bot,
-        "sell",
-        trade.size,
-        exit_key(&bot, &position),
-        None,
-        StrategyFill::Exit(trade),
-    )
-    .await?;
+/// What a manual action stores once its order filled: the bot's new position (only if the
+/// position is still what it was when the action started) and a `manual` decision.
+struct ManualFill {
+    expected: Option<OpenPosition>,
+    position: Option<OpenPosition>,
+    action: Action,
+    reason: String,
+    price: f64,
+}
+
+async fn finish_manual(
+    state: &AppState,
+    bot: &Bot,
+    order: OrderRecord,
+    fill: ManualFill,
+) -> AppResult<ManualOutcome> {
     if order.status != OrderStatus::Filled {
+        let what = if fill.action == Action::Exit {
+            "exit"
+        } else {
+            "entry"
+        };
         return Err(AppError::conflict(
             "ORDER_REJECTED",
             format!(
-                "The exit was refused: {}",
+                "The {what} was refused: {}",
                 order.rejection_reason.clone().unwrap_or_default()
             ),
         ));
     }
-    let updated =
-        update_bot::<AppError, _>(state.store.bots.as_ref(), None, user_id, bot_id, |b| {
-            if b.position != Some(position) {
-                return Ok(false);
-            }
-            b.position = None;
-            b.pending_order = None;
-            b.pending_decision_id = None;
-            b.updated_at = now;
-            Ok(true)
-        })
-        .await?
-        .map(|(b, _)| b)
-        .ok_or_else(|| AppError::not_found("BOT_NOT_FOUND", "Bot not found"))?;
-    let decision = record(
-        state,
-        &bot,
-        DecisionDraft {
-            id: uuid::Uuid::new_v4().to_string(),
-            candle_time: None,
-            decision: Action::Exit,
-            reason: format!(
-                "manual: closed by the user at market {price:.2} (P&L {:.2})",
-                trade.pnl
-            ),
-            indicators: Default::default(),
-            order_id: Some(order.id.clone()),
-            strategy: "manual".into(),
-            price: Some(trade.exit_price),
-        },
-    )
-    .await?;
+    let now = state.clock.now();
+    let store = state.store.bots.as_ref();
+    let updated = update_bot::<AppError, _>(store, None, &bot.user_id, &bot.id, |b| {
+        if b.position != fill.expected {
+            return Ok(false);
+        }
+        b.position = fill.position;
+        b.pending_order = None;
+        b.pending_decision_id = None;
+        b.updated_at = now;
+        Ok(true)
+    })
+    .await?
+    .map(|(b, _)| b)
+    .ok_or_else(|| AppError::not_found("BOT_NOT_FOUND", "Bot not found"))?;
+    let draft = DecisionDraft {
+        id: uuid::Uuid::new_v4().to_string(),
+        candle_time: None,
+        decision: fill.action,
+        reason: fill.reason,
+        indicators: Default::default(),
+        order_id: Some(order.id.clone()),
+        strategy: "manual".into(),
+        price: Some(fill.price),
+    };
+    let decision = record(state, bot, draft).await?;
     Ok(ManualOutcome {
         decision,
         order,
         bot: updated,
     })
+}
+
+/// Closes the bot's open position at the market price now (recorded with reason `manual`).
+/// Refused (409 NO_POSITION) when it holds none, so a second call changes nothing.
+pub async fn force_exit(state: &AppState, user_id: &str, bot_id: &str) -> AppResult<ManualOutcome> {
+    let bot = crate::app::bots::load_bot(state, user_id, bot_id).await?;
+    let none = || AppError::conflict("NO_POSITION", "The bot holds no position to close");
+    let position = bot.position.ok_or_else(none)?;
+    let price = market_price(state, &bot).await?;
+    let now = state.clock.now();
+    let mut trader = trader_for(&bot, bot.strategy.build(bot.timeframe));
+    let trade = trader
+        .close_at(price, now.timestamp_millis(), ExitReason::Manual)
+        .ok_or_else(none)?;
+    let key = exit_key(&bot, &position);
+    let order = submit(
+        state,
+        &bot,
+        "sell",
+        trade.size,
+        key,
+        None,
+        StrategyFill::Exit(trade),
+    )
+    .await?;
+    let fill = ManualFill {
+        expected: Some(position),
+        position: None,
+        action: Action::Exit,
+        reason: format!(
+            "manual: closed by the user at market {price:.2} (P&L {:.2})",
+            trade.pnl
+        ),
+        price: trade.exit_price,
+    };
+    finish_manual(state, &bot, order, fill).await
 }
 
 /// Opens a position at the market price now, through every entry gate (recorded with reason
@@ -545,62 +567,28 @@ pub async fn force_enter(
             "The position size rounds to zero at this capital",
         ));
     };
+    // Each request is its own order (a refused one must not answer the next attempt).
+    let key = format!(
+        "strategy:{}:enter:manual:{}",
+        bot.id,
+        uuid::Uuid::new_v4().simple()
+    );
     let order = submit(
         state,
         &bot,
         "buy",
         position.size,
-        // Each request is its own order (a refused one must not answer the next attempt).
-        format!(
-            "strategy:{}:enter:manual:{}",
-            bot.id,
-            uuid::Uuid::new_v4().simple()
-        ),
+        key,
         None,
         StrategyFill::Entry(position),
     )
     .await?;
-    if order.status != OrderStatus::Filled {
-        return Err(AppError::conflict(
-            "ORDER_REJECTED",
-            format!(
-                "The entry was refused: {}",
-                order.rejection_reason.clone().unwrap_or_default()
-            ),
-        ));
-    }
-    let updated =
-        update_bot::<AppError, _>(state.store.bots.as_ref(), None, user_id, bot_id, |b| {
-            if b.position.is_some() {
-                return Ok(false);
-            }
-            b.position = Some(position);
-            b.pending_order = None;
-            b.pending_decision_id = None;
-            b.updated_at = now;
-            Ok(true)
-        })
-        .await?
-        .map(|(b, _)| b)
-        .ok_or_else(|| AppError::not_found("BOT_NOT_FOUND", "Bot not found"))?;
-    let decision = record(
-        state,
-        &bot,
-        DecisionDraft {
-            id: uuid::Uuid::new_v4().to_string(),
-            candle_time: None,
-            decision: Action::EnterLong,
-            reason: format!("manual: opened by the user at market {price:.2}"),
-            indicators: Default::default(),
-            order_id: Some(order.id.clone()),
-            strategy: "manual".into(),
-            price: Some(position.entry_price),
-        },
-    )
-    .await?;
-    Ok(ManualOutcome {
-        decision,
-        order,
-        bot: updated,
-    })
+    let fill = ManualFill {
+        expected: None,
+        position: Some(position),
+        action: Action::EnterLong,
+        reason: format!("manual: opened by the user at market {price:.2}"),
+        price: position.entry_price,
+    };
+    finish_manual(state, &bot, order, fill).await
 }

@@ -137,7 +137,10 @@ pub struct DecisionList {
         ("id" = String, Path),
         ("limit" = Option<u32>, Query, description = "1..=500, default 50")
     ),
-    responses((status = 200, description = "OK", body = DecisionList)),
+    responses(
+        (status = 200, description = "OK", body = DecisionList),
+        (status = 422, description = "A query parameter is not valid (error.fields names it)", body = crate::http::openapi::schemas::common::ErrorEnvelope)
+    ),
     security(("bearerAuth" = []))
 )]
 async fn decisions(
@@ -177,7 +180,10 @@ pub struct RecentDecisions {
     tag = "Strategies",
     summary = "The caller's bots' recent decisions (decision trace)",
     params(("limit" = Option<u32>, Query, description = "1..=500, default 50")),
-    responses((status = 200, description = "OK", body = RecentDecisions)),
+    responses(
+        (status = 200, description = "OK", body = RecentDecisions),
+        (status = 422, description = "A query parameter is not valid (error.fields names it)", body = crate::http::openapi::schemas::common::ErrorEnvelope)
+    ),
     security(("bearerAuth" = []))
 )]
 async fn recent_decisions(
