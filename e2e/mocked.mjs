@@ -27,6 +27,43 @@ export async function mockedSteps({ browser, server, user: USER, newPage }) {
     }
   });
 
+  await step('bot page: indicator lines and buy/sell markers from mocked decisions', async () => {
+    const context7 = await browser.newContext();
+    const p7 = await newPage(context7);
+    const H = 3600000;
+    const t0 = Date.UTC(2026, 0, 1);
+    const candles = Array.from({ length: 30 }, (_, i) => { const c = 100 + Math.sin(i / 4) * 10; return [t0 + i * H, c, c + 1, c - 1, c, 1]; });
+    const decision = (i, kind, order) => ({ id: `d${i}`, user_id: 'u', bot_id: 'mock-bot', timestamp: new Date(t0 + i * H).toISOString(),
+      candle_time: t0 + i * H, decision: kind, reason: `${kind} at ${i}`, order_id: order, strategy: 'sma_cross', price: candles[i][4],
+      indicators: { sma_fast: candles[i][4] + 1, sma_slow: candles[i][4] - 1 } });
+    const decisions = Array.from({ length: 26 }, (_, k) => k + 4).reverse()
+      .map((i) => decision(i, i === 8 ? 'enter_long' : i === 20 ? 'exit' : 'hold', i === 8 || i === 20 ? `o${i}` : null));
+    const bot = { id: 'mock-bot', name: 'Mock Crossing', status: 'paused', exchange: 'luno', pair: 'BTC/ZAR', timeframe: '1h',
+      strategy: { name: 'sma_cross', params: { fast: 5, slow: 10 } }, params: { stop_loss_pct: 2, take_profit_pct: 3, trailing_stop_pct: 0, position_size_pct: 10, cooldown_candles: 3 } };
+    const answers = {
+      '/api/bots/mock-bot': bot,
+      '/api/bots/mock-bot/position': { bot_id: 'mock-bot', pair: 'BTC/ZAR', timeframe: '1h', strategy: bot.strategy, position: null, pending_order: null,
+        cooldown_left: 0, last_candle_time: t0 + 29 * H, mark_price: 100, mark_time: t0 + 29 * H, unrealized_pnl: null, stop_price: null, target_price: null },
+      '/api/bots/mock-bot/decisions': { bot_id: 'mock-bot', count: decisions.length, decisions },
+      '/api/market/candles': { exchange: 'luno', pair: 'BTC/ZAR', timeframe: '1h', candles },
+    };
+    await p7.route((url) => Object.hasOwn(answers, url.pathname), (route) => route.fulfill({
+      status: 200, contentType: 'application/json', body: JSON.stringify(answers[new URL(route.request().url()).pathname]) }));
+    try {
+      await login(p7, USER.email, USER.password);
+      await p7.evaluate(() => { location.hash = '#/bot/mock-bot'; });
+      await p7.waitForSelector('svg.chart g.candle');
+      expect(await p7.locator('svg.chart path.indicator').count() === 2, 'one line per indicator (sma_fast, sma_slow)');
+      expect(await p7.locator('svg.chart [data-indicator=sma_fast]').count() === 1, 'lines named after the indicators');
+      expect(await p7.locator('svg.chart g.marker-buy').count() === 1 && await p7.locator('svg.chart g.marker-sell').count() === 1, 'a buy and a sell marker for the two filled decisions');
+      expect(await p7.getAttribute('svg.chart g.marker-buy', 'data-time') === String(t0 + 8 * H), 'the buy marker sits on its decision candle');
+      expect(await p7.locator('#decision-log tbody tr').count() === 26, 'the decision log lists every decision');
+      await shot(p7, '07e-bot-page-signals');
+    } finally {
+      await context7.close();
+    }
+  });
+
   await step('training bay: live countdown and Promote when eligible (mocked live-bay answer)', async () => {
     const context6 = await browser.newContext();
     const p6 = await newPage(context6);

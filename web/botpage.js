@@ -89,7 +89,7 @@ export function mount(root, ctx) {
       h('tbody', {}, ...decisions.map((d) => h('tr', { 'data-decision': d.decision },
         h('td', { text: d.candle_time === null ? when(Date.parse(d.timestamp)) : when(d.candle_time) }),
         h('td', {}, badge(d.decision)), h('td', { text: d.reason }),
-        h('td', { text: d.price === null ? '–' : String(d.price) }),
+        h('td', { text: d.price === null ? '–' : Number(d.price).toLocaleString(undefined, { maximumSignificantDigits: 10 }) }),
         h('td', { class: 'mono', text: d.order_id ? d.order_id.slice(0, 8) : '' })))))));
   };
 
