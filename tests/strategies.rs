@@ -88,6 +88,15 @@ async fn bots_carry_a_strategy_and_bad_input_is_a_422_per_field(engine: Engine) 
     assert_eq!(bot["params"]["stop_loss_pct"], 3.0);
     assert_eq!(bot["params"]["trailing_stop_pct"], 1.5);
     assert_eq!(bot["params"]["cooldown_candles"], 4);
+    // SPEC §16: the bot carries them at the top level too, as they were sent.
+    assert_eq!(
+        (
+            bot["stop_loss_pct"].as_f64(),
+            bot["trailing_stop_pct"].as_f64(),
+            bot["cooldown_candles"].as_u64()
+        ),
+        (Some(3.0), Some(1.5), Some(4))
+    );
     // Balanced mode's default target, since none was sent.
     assert_eq!(bot["params"]["take_profit_pct"], 3.0);
     let id = bot["id"].as_str().unwrap().to_string();

@@ -19,6 +19,13 @@ pub fn bot_json(bot: &Bot) -> Value {
         obj.insert("mode".into(), json!(bot.trading_mode.as_str()));
         // Documents from before strategies have no pair: show the one the bot trades.
         obj.insert("pair".into(), json!(bot.trading_pair().to_string()));
+        // SPEC §16: the risk fields sit on the bot as they are sent (stored in `params`).
+        let risk = bot.risk();
+        obj.insert("stop_loss_pct".into(), json!(risk.stop_loss_pct));
+        obj.insert("take_profit_pct".into(), json!(risk.take_profit_pct));
+        obj.insert("trailing_stop_pct".into(), json!(risk.trailing_stop_pct));
+        obj.insert("position_size_pct".into(), json!(risk.position_size_pct));
+        obj.insert("cooldown_candles".into(), json!(risk.cooldown_candles));
     }
     value
 }

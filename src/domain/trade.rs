@@ -46,12 +46,6 @@ impl Trade {
         now: DateTime<Utc>,
     ) -> Self {
         Self {
-            id: uuid::Uuid::new_v4().to_string(),
-            user_id: bot.user_id.clone(),
-            bot_id: bot.id.clone(),
-            bot_name: bot.name.clone(),
-            exchange: bot.exchange.as_str().to_string(),
-            symbol: symbol.to_string(),
             side: fill.side,
             entry_price: fill.entry_price,
             exit_price: fill.exit_price,
@@ -60,9 +54,7 @@ impl Trade {
             slippage_cost: fill.slippage_cost,
             profit_loss: fill.profit_loss,
             is_profitable: fill.is_profitable,
-            trading_mode: bot.trading_mode,
-            timestamp: DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now),
-            order_id: Some(order_id.to_string()),
+            ..Self::of_bot(bot, symbol, order_id, now)
         }
     }
 
@@ -76,12 +68,6 @@ impl Trade {
         now: DateTime<Utc>,
     ) -> Self {
         Self {
-            id: uuid::Uuid::new_v4().to_string(),
-            user_id: bot.user_id.clone(),
-            bot_id: bot.id.clone(),
-            bot_name: bot.name.clone(),
-            exchange: bot.exchange.as_str().to_string(),
-            symbol: symbol.to_string(),
             side: Side::Buy,
             entry_price: closed.entry_price,
             exit_price: closed.exit_price,
@@ -90,6 +76,27 @@ impl Trade {
             slippage_cost: closed.slippage_cost,
             profit_loss: closed.pnl,
             is_profitable: closed.pnl > 0.0,
+            ..Self::of_bot(bot, symbol, order_id, now)
+        }
+    }
+
+    /// Who and when: the fields every trade of `bot` takes from it (money fields zero).
+    fn of_bot(bot: &Bot, symbol: &str, order_id: &str, now: DateTime<Utc>) -> Self {
+        Self {
+            id: uuid::Uuid::new_v4().to_string(),
+            user_id: bot.user_id.clone(),
+            bot_id: bot.id.clone(),
+            bot_name: bot.name.clone(),
+            exchange: bot.exchange.as_str().to_string(),
+            symbol: symbol.to_string(),
+            side: Side::Buy,
+            entry_price: 0.0,
+            exit_price: 0.0,
+            amount: 0.0,
+            fees: 0.0,
+            slippage_cost: 0.0,
+            profit_loss: 0.0,
+            is_profitable: false,
             trading_mode: bot.trading_mode,
             timestamp: DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now),
             order_id: Some(order_id.to_string()),

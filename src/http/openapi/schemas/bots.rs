@@ -84,6 +84,16 @@ pub struct Bot {
     pub cooldown_left: u32,
     /// Open time (epoch ms) of the last candle the strategy evaluated.
     pub last_candle_time: Option<i64>,
+    /// Percent below entry (0 = off).
+    pub stop_loss_pct: f64,
+    /// Percent above entry (0 = off).
+    pub take_profit_pct: f64,
+    /// Percent below the highest price since entry (0 = off).
+    pub trailing_stop_pct: f64,
+    /// Percent of capital per entry.
+    pub position_size_pct: f64,
+    /// Candles without a new entry after a stop.
+    pub cooldown_candles: u32,
 }
 
 #[derive(ToSchema)]
