@@ -8,6 +8,7 @@ mod keytest;
 mod kucoin;
 mod luno;
 mod openai;
+pub mod orders;
 mod ovex;
 pub mod price_feed;
 mod provider;
