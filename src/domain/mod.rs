@@ -24,6 +24,8 @@ pub mod gates;
 pub mod host;
 pub mod indicators;
 pub mod ledger;
+pub mod live_gates;
+pub mod live_order;
 pub mod order_record;
 pub mod orders;
 pub mod overrides;
