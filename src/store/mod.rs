@@ -10,6 +10,7 @@ pub mod decisions;
 pub mod keys;
 pub mod leases;
 pub mod ledger;
+pub mod live_orders;
 pub mod mongo;
 pub mod orders;
 pub mod platform;
@@ -33,6 +34,7 @@ pub use decisions::DecisionRepo;
 pub use keys::{ApiKeyRecord, ApiKeyRepo};
 pub use leases::LeaseRepo;
 pub use ledger::LedgerRepo;
+pub use live_orders::LiveOrderRepo;
 pub use orders::OrderRepo;
 pub use platform::PlatformRepo;
 pub use settings::{AlertRepo, SettingsRepo};
@@ -88,6 +90,7 @@ pub struct Store {
     /// Cross-user aggregates (admin, `/api/status`).
     pub platform: Arc<dyn PlatformRepo>,
     pub orders: Arc<dyn OrderRepo>,
+    pub live_orders: Arc<dyn LiveOrderRepo>,
     pub trades: Arc<dyn TradeRepo>,
     /// Read-side aggregates over trades (portfolio, profits, analytics).
     pub trade_stats: Arc<dyn TradeStatsRepo>,
@@ -156,6 +159,7 @@ impl Store {
         let keys = self.keys.delete_for_user(user_id).await?;
         let alerts = self.alerts.clear(user_id).await?;
         let chat_messages = self.chat.clear(user_id).await?;
+        let live_orders = self.live_orders.delete_for_user(user_id).await?;
         let orders = self.orders.delete_for_user(user_id).await?;
         let trades = self.trades.delete_for_user(user_id).await?;
         let ledger = self.ledger.delete_for_user(user_id).await?;
@@ -164,7 +168,7 @@ impl Store {
         let tokens = self.tokens.delete_for_user(user_id).await?;
         let user = self.users.delete(user_id).await?;
         Ok(serde_json::json!({
-            "api_keys": keys, "alerts": alerts, "chat_messages": chat_messages, "orders": orders, "trades": trades, "ledger": ledger, "bots": bots, "settings": settings, "tokens": tokens, "user": user,
+            "api_keys": keys, "alerts": alerts, "chat_messages": chat_messages, "orders": orders, "live_orders": live_orders, "trades": trades, "ledger": ledger, "bots": bots, "settings": settings, "tokens": tokens, "user": user,
         }))
     }
 }

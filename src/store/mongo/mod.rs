@@ -12,6 +12,7 @@ mod json_doc;
 mod keys;
 mod leases;
 mod ledger;
+mod live_orders;
 mod orders;
 mod platform;
 mod settings;
@@ -101,6 +102,7 @@ pub async fn open(
         leases: Arc::new(leases::MongoLeases::new(&db)),
         candles: Arc::new(candles::MongoCandles::new(&db)),
         decisions: Arc::new(decisions::MongoDecisions::new(&db)),
+        live_orders: Arc::new(live_orders::MongoLiveOrders::new(&db)),
         backtests: Arc::new(backtests::MongoBacktests::new(&db)),
     })
 }

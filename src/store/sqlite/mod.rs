@@ -10,6 +10,7 @@ mod decisions;
 mod keys;
 mod leases;
 mod ledger;
+mod live_orders;
 mod orders;
 mod platform;
 mod settings;
@@ -79,6 +80,7 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
         leases: Arc::new(leases::SqliteLeases { pool: pool.clone() }),
         candles: Arc::new(candles::SqliteCandles { pool: pool.clone() }),
         decisions: Arc::new(decisions::SqliteDecisions { pool: pool.clone() }),
+        live_orders: Arc::new(live_orders::SqliteLiveOrders { pool: pool.clone() }),
         backtests: Arc::new(backtests::SqliteBacktests { pool }),
     })
 }
