@@ -132,6 +132,13 @@ pub struct TradingConfig {
     pub backtest_workers: u32,
     /// Queued or running backtests one user may have (`BACKTEST_MAX_QUEUED_PER_USER`).
     pub backtest_max_queued_per_user: u32,
+    /// Largest notional (quote currency) of one live order (`LIVE_MAX_ORDER_NOTIONAL`).
+    pub live_max_order_notional: f64,
+    /// Largest notional one user's live orders may add up to per UTC day
+    /// (`LIVE_MAX_DAILY_NOTIONAL`).
+    pub live_max_daily_notional: f64,
+    /// How often the live order tracker looks for orders to poll (`LIVE_POLL_SECONDS`).
+    pub live_poll_seconds: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -533,6 +540,21 @@ impl Config {
                     1,
                     1_000,
                 )?,
+                live_max_order_notional: number(
+                    lookup,
+                    "LIVE_MAX_ORDER_NOTIONAL",
+                    1_000.0f64,
+                    0.0,
+                    1e12,
+                )?,
+                live_max_daily_notional: number(
+                    lookup,
+                    "LIVE_MAX_DAILY_NOTIONAL",
+                    5_000.0f64,
+                    0.0,
+                    1e12,
+                )?,
+                live_poll_seconds: number(lookup, "LIVE_POLL_SECONDS", 5u64, 1, 3_600)?,
             },
         })
     }

@@ -112,6 +112,10 @@ pub struct Bot {
     /// Open time (epoch ms) of the last candle the strategy evaluated.
     #[serde(default)]
     pub last_candle_time: Option<i64>,
+    /// The live order working for this bot (an entry or exit on the exchange); the strategy
+    /// waits for it to finish before deciding again.
+    #[serde(default)]
+    pub live_order_id: Option<String>,
     /// Bumped by every write; a write based on an older read is refused (optimistic
     /// concurrency, see `store::bots::update_bot`). 0 only in documents written before versions.
     #[serde(default)]
@@ -195,6 +199,7 @@ impl Bot {
             pair: Some(default_pair(new.exchange).to_string()),
             timeframe: DEFAULT_TIMEFRAME,
             position: None,
+            live_order_id: None,
             pending_order: None,
             pending_decision_id: None,
             cooldown_left: 0,

@@ -144,6 +144,9 @@ pub(crate) fn default_trading_config() -> TradingConfig {
         trading_tick_seconds: 60,
         backtest_workers: 2,
         backtest_max_queued_per_user: 3,
+        live_max_order_notional: 1_000.0,
+        live_max_daily_notional: 5_000.0,
+        live_poll_seconds: 5,
     }
 }
 

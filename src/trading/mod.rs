@@ -3,6 +3,7 @@
 
 pub mod breaker;
 pub mod limits;
+pub mod live;
 pub mod orders;
 pub mod paper;
 pub mod strategy_runner;

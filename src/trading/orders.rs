@@ -19,7 +19,8 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::trades::{FillWrite, LimitScope};
 use crate::store::StoreError;
-use crate::trading::{breaker, paper, publish_trade_events};
+use crate::domain::live_order::LiveIntent;
+use crate::trading::{breaker, live, paper, publish_trade_events};
 
 /// How long a submit that lost the race for its key waits for the winner's outcome.
 const KEY_WAIT: Duration = Duration::from_secs(5);
@@ -227,7 +228,62 @@ async fn decide(
     finish_on_paper(state, bot, order, record, fees, options).await
 }
 
-/// Fills an order that passed its gates: on paper, or refused when it would be live.
+/// A live bot's order: strategy orders go to the exchange through every live gate
+/// (`trading::live`); the record stays `pending` until the tracker books the outcome.
+async fn place_live(
+    state: &AppState,
+    bot: &Bot,
+    order: &ValidOrder,
+    record: &mut OrderRecord,
+    options: SubmitOptions,
+) -> AppResult<Option<FillWrite>> {
+    let (intent, reference) = match options.strategy {
+        Some(StrategyFill::Entry(p)) => {
+            // The model's price carries its slippage; the exchange is sent the market order
+            // and the reference is the market price the decision saw.
+            let market = if p.size > 0.0 {
+                p.entry_price - p.entry_slippage / p.size
+            } else {
+                p.entry_price
+            };
+            (
+                LiveIntent::Entry {
+                    candle_time: p.entry_time,
+                },
+                market,
+            )
+        }
+        Some(StrategyFill::Exit(t)) => {
+            let position = bot.position.unwrap_or(OpenPosition {
+                entry_time: t.entry_time,
+                entry_price: t.entry_price,
+                size: t.size,
+                entry_fee: 0.0,
+                entry_slippage: 0.0,
+                highest: t.entry_price,
+            });
+            (
+                LiveIntent::Exit {
+                    position,
+                    reason: t.exit_reason,
+                },
+                t.exit_price,
+            )
+        }
+        None => {
+            record.reject(
+                STAGE_EXECUTION,
+                "manual orders are not sent for live bots: a live bot trades through its \
+                 strategy (or force-enter / force-exit on the bot)",
+            );
+            return Ok(None);
+        }
+    };
+    live::place(state, bot, order, record, intent, reference, None).await?;
+    Ok(None)
+}
+
+/// Fills an order that passed its gates: on paper, or live for a live bot.
 async fn finish_on_paper(
     state: &AppState,
     bot: &Bot,
@@ -237,14 +293,7 @@ async fn finish_on_paper(
     options: SubmitOptions,
 ) -> AppResult<Option<FillWrite>> {
     if !trades_on_paper(bot) {
-        let flags = &state.config.flags;
-        let reason = if flags.enable_trading && flags.enable_live_trading {
-            "live execution is not available yet: exchange order placement is not enabled"
-        } else {
-            "live execution is not enabled (needs ENABLE_TRADING and ENABLE_LIVE_TRADING)"
-        };
-        record.reject(STAGE_EXECUTION, reason);
-        return Ok(None);
+        return place_live(state, bot, order, record, options).await;
     }
     match options.strategy {
         Some(fill) => Ok(paper::fill_strategy(state, bot, order, record, fill)),

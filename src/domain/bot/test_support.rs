@@ -23,6 +23,9 @@ pub fn config() -> TradingConfig {
         trading_tick_seconds: 60,
         backtest_workers: 2,
         backtest_max_queued_per_user: 3,
+        live_max_order_notional: 1_000.0,
+        live_max_daily_notional: 5_000.0,
+        live_poll_seconds: 5,
     }
 }
 
