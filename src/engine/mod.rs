@@ -5,6 +5,7 @@ pub mod autopilot;
 pub mod bodyguard;
 pub mod daily_reset;
 pub mod flags_line;
+pub mod live_tracker;
 pub mod market_sync;
 mod notify;
 pub mod runner;
@@ -28,6 +29,7 @@ pub const AI_BODYGUARD: &str = "ai_bodyguard";
 pub const AUTOPILOT: &str = "autopilot";
 pub const DAILY_RESET: &str = "daily_reset";
 pub const MARKET_SYNC: &str = "market_sync";
+pub const LIVE_TRACKER: &str = "live_tracker";
 
 /// What preflight and `/api/health` show per engine.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -69,6 +71,10 @@ impl EngineRegistry {
         registry.register(AUTOPILOT, flags.enable_autopilot);
         registry.register(DAILY_RESET, flags.enable_schedulers);
         registry.register(MARKET_SYNC, flags.enable_market_data);
+        registry.register(
+            LIVE_TRACKER,
+            flags.enable_trading && flags.enable_live_trading,
+        );
         registry
     }
 
@@ -166,6 +172,7 @@ pub fn start(state: &AppState, executor: Option<Arc<dyn TradeExecutor>>) -> Vec<
         Arc::new(autopilot::Autopilot),
         Arc::new(daily_reset::DailyReset),
         Arc::new(market_sync::MarketSync),
+        Arc::new(live_tracker::LiveTracker),
     ];
     if let Some(executor) = executor {
         engines.push(Arc::new(scheduler::TradingScheduler::new(executor)));

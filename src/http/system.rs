@@ -139,6 +139,8 @@ async fn emergency_on(
         .set_emergency_stop(user.id(), true, Some(&reason), now)
         .await?;
     let paused = ops::pause_all(&state, user.id(), &reason).await?;
+    // Open live orders are cancelled on their exchanges (each is then tracked to its end).
+    let cancelled = crate::trading::live::cancel_all(&state, user.id()).await?;
     let alert = Alert::new(
         user.id(),
         None,
@@ -156,7 +158,7 @@ async fn emergency_on(
     );
     emit(&state, user.id(), EventType::Alert, json!({"alert": alert}));
     Ok(Json(
-        json!({"success": true, "bots_paused": paused.len(), "message": format!("Emergency stop active; {} bots paused", paused.len())}),
+        json!({"success": true, "bots_paused": paused.len(), "live_orders_cancelled": cancelled, "message": format!("Emergency stop active; {} bots paused", paused.len())}),
     ))
 }
 

@@ -367,15 +367,22 @@ pub async fn advance(state: &AppState, mut live: LiveOrder) -> AppResult<LiveOrd
         let changed = match client::query(&acct, &pair, &live.client_order_id).await {
             Ok(found) => apply(&mut live, &found, now),
             Err(OrderError::NotFound) if live.state == LiveState::New => {
-                // The exchange never received it: send again while the decision is fresh.
-                if (now - live.created_at).num_seconds() <= RESEND_WITHIN_SECS
+                // The exchange never received it: send again while the decision is fresh and
+                // every account gate still passes (the emergency stop may have come since).
+                let gates_pass = match state.store.bots.find(&live.user_id, &live.bot_id).await? {
+                    Some(bot) => account_gates(state, &bot).await?.is_ok(),
+                    None => false,
+                };
+                if gates_pass
+                    && (now - live.created_at).num_seconds() <= RESEND_WITHIN_SECS
                     && live.send_attempts < 3
                 {
                     send(state, &acct, &pair, &mut live).await;
                     true
                 } else {
                     live.rejection_reason = Some(
-                        "the order never reached the exchange and is too old to send again"
+                        "the order never reached the exchange and was not sent again (too old, \
+                         or a live gate now refuses)"
                             .into(),
                     );
                     live.transition(LiveState::Expired, now)

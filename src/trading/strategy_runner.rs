@@ -200,6 +200,12 @@ fn risk_exit_reason(trade: &ClosedTrade, candle: &Candle, bot: &Bot) -> String {
 
 /// One bot's turn: evaluate the newest closed candle if it has not been yet.
 pub async fn evaluate(state: &AppState, bot: &Bot) -> AppResult<Execution> {
+    let live = super::live::is_live(bot);
+    if let Some(working) = bot.live_order_id.as_deref().filter(|_| live) {
+        return Ok(skipped(format!(
+            "waiting for live order {working} to finish"
+        )));
+    }
     let series = bot.series();
     let tf_ms = series.timeframe.millis();
     let now_ms = state.clock.now().timestamp_millis();
@@ -243,6 +249,8 @@ pub async fn evaluate(state: &AppState, bot: &Bot) -> AppResult<Execution> {
 
     // The entry first: an exit in the same candle closes the position it opened.
     let mut refused_entry = None;
+    // A live entry is working on the exchange: nothing else is sent until it finishes.
+    let mut live_entry_working = false;
     if let Some(position) = step.entered {
         let key = format!("strategy:{}:enter:{}", bot.id, position.entry_time);
         let order = submit(
@@ -263,6 +271,16 @@ pub async fn evaluate(state: &AppState, bot: &Bot) -> AppResult<Execution> {
                     .attach_order(&bot.user_id, id, &order.id)
                     .await?;
             }
+            placed = Some(order.id.clone());
+        } else if order.status == OrderStatus::Pending && live {
+            if let Some(id) = &bot.pending_decision_id {
+                state
+                    .store
+                    .decisions
+                    .attach_order(&bot.user_id, id, &order.id)
+                    .await?;
+            }
+            live_entry_working = true;
             placed = Some(order.id.clone());
         } else {
             let why_not = order
@@ -295,6 +313,7 @@ pub async fn evaluate(state: &AppState, bot: &Bot) -> AppResult<Execution> {
     if let Some(trade) = step
         .exited
         .filter(|t| refused_entry.is_none_or(|p| p.entry_time != t.entry_time))
+        .filter(|_| !live_entry_working)
     {
         let position = OpenPosition {
             entry_time: trade.entry_time,
@@ -304,17 +323,25 @@ pub async fn evaluate(state: &AppState, bot: &Bot) -> AppResult<Execution> {
             entry_slippage: 0.0,
             highest: trade.entry_price,
         };
+        // A refused live exit (a gate, the exchange) must not block the next attempt, so live
+        // exit keys also name the candle; a replay of the same candle still finds its order.
+        let key = if live {
+            format!("{}:{}", exit_key(bot, &position), last.open_time)
+        } else {
+            exit_key(bot, &position)
+        };
         let order = submit(
             state,
             bot,
             "sell",
             trade.size,
-            exit_key(bot, &position),
+            key,
             None,
             StrategyFill::Exit(trade),
         )
         .await?;
-        if order.status != OrderStatus::Filled {
+        let working = order.status == OrderStatus::Pending && live;
+        if !working && order.status != OrderStatus::Filled {
             // Exits pass no risk gate, so this is a deleted bot or a live one: leave the
             // stored state alone.
             return Ok(skipped(format!(
@@ -405,10 +432,14 @@ pub async fn evaluate(state: &AppState, bot: &Bot) -> AppResult<Execution> {
         |b| {
             // Someone else moved the bot on (a force-exit, another evaluation): this turn's view is
             // stale; the next tick starts from what they stored.
-            if b.position != before_position || b.last_candle_time != before_candle {
+            // A live bot's position is written only by the live tracker, from real fills.
+            let moved = !live && b.position != before_position;
+            if moved || b.last_candle_time != before_candle {
                 return Ok(false);
             }
-            b.position = after.position;
+            if !live {
+                b.position = after.position;
+            }
             b.pending_order = after.pending;
             b.pending_decision_id = pending_decision.clone();
             b.cooldown_left = after.cooldown_left;
@@ -461,7 +492,9 @@ async fn finish_manual(
     order: OrderRecord,
     fill: ManualFill,
 ) -> AppResult<ManualOutcome> {
-    if order.status != OrderStatus::Filled {
+    // A live order is working on the exchange: the tracker sets the position from its fills.
+    let working = order.status == OrderStatus::Pending && super::live::is_live(bot);
+    if !working && order.status != OrderStatus::Filled {
         let what = if fill.action == Action::Exit {
             "exit"
         } else {
@@ -478,7 +511,7 @@ async fn finish_manual(
     let now = state.clock.now();
     let store = state.store.bots.as_ref();
     let updated = update_bot::<AppError, _>(store, None, &bot.user_id, &bot.id, |b| {
-        if b.position != fill.expected {
+        if working || b.position != fill.expected {
             return Ok(false);
         }
         b.position = fill.position;
@@ -520,7 +553,16 @@ pub async fn force_exit(state: &AppState, user_id: &str, bot_id: &str) -> AppRes
     let trade = trader
         .close_at(price, now.timestamp_millis(), ExitReason::Manual)
         .ok_or_else(none)?;
-    let key = exit_key(&bot, &position);
+    // A live exit may be refused and tried again, so each attempt is its own order.
+    let key = if super::live::is_live(&bot) {
+        format!(
+            "{}:manual:{}",
+            exit_key(&bot, &position),
+            uuid::Uuid::new_v4().simple()
+        )
+    } else {
+        exit_key(&bot, &position)
+    };
     let order = submit(
         state,
         &bot,

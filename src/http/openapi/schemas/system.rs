@@ -30,6 +30,8 @@ pub struct Modes {
 pub struct EmergencyStopped {
     pub success: bool,
     pub bots_paused: u32,
+    /// Open live orders whose cancel the exchanges accepted.
+    pub live_orders_cancelled: u32,
     pub message: String,
 }
 
