@@ -26,6 +26,7 @@ pub mod indicators;
 pub mod ledger;
 pub mod live_gates;
 pub mod live_order;
+pub mod live_reconcile;
 pub mod order_record;
 pub mod orders;
 pub mod overrides;

@@ -48,3 +48,59 @@ pub async fn tick(state: &AppState) -> AppResult<usize> {
     }
     Ok(advanced)
 }
+
+/// The daily reconciliation of every user with live bots (`trading::live_reconcile`).
+pub struct LiveReconcile;
+
+/// Once a day; the first tick runs at boot.
+pub const RECONCILE_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+
+#[async_trait]
+impl Engine for LiveReconcile {
+    fn name(&self) -> &'static str {
+        super::LIVE_RECONCILE
+    }
+    fn interval(&self, _config: &Config) -> Duration {
+        RECONCILE_INTERVAL
+    }
+    async fn tick(&self, state: &AppState) -> AppResult<String> {
+        let users = live_users(state).await?;
+        let mut differences = 0;
+        for user in &users {
+            match crate::trading::live_reconcile::reconcile(
+                state,
+                user,
+                crate::trading::live_reconcile::DEFAULT_WINDOW_HOURS,
+            )
+            .await
+            {
+                Ok(report) => differences += report.differences,
+                Err(e) => tracing::warn!(user_id = %user, error = %e, "live reconciliation failed"),
+            }
+        }
+        Ok(format!(
+            "{} users reconciled, {differences} differences",
+            users.len()
+        ))
+    }
+}
+
+/// Users owning at least one live bot.
+async fn live_users(state: &AppState) -> AppResult<Vec<String>> {
+    const PAGE: u32 = 500;
+    let mut users = std::collections::BTreeSet::new();
+    let mut offset = 0;
+    loop {
+        let bots = state.store.bots.list_all(PAGE, offset).await?;
+        for bot in &bots {
+            if bot.trading_mode == crate::domain::bot::TradingMode::Live {
+                users.insert(bot.user_id.clone());
+            }
+        }
+        if bots.len() < PAGE as usize {
+            break;
+        }
+        offset += PAGE;
+    }
+    Ok(users.into_iter().collect())
+}

@@ -7,7 +7,7 @@ pub mod daily_reset;
 pub mod flags_line;
 pub mod live_tracker;
 pub mod market_sync;
-mod notify;
+pub(crate) mod notify;
 pub mod runner;
 pub mod scheduler;
 
@@ -30,6 +30,7 @@ pub const AUTOPILOT: &str = "autopilot";
 pub const DAILY_RESET: &str = "daily_reset";
 pub const MARKET_SYNC: &str = "market_sync";
 pub const LIVE_TRACKER: &str = "live_tracker";
+pub const LIVE_RECONCILE: &str = "live_reconcile";
 
 /// What preflight and `/api/health` show per engine.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -71,10 +72,9 @@ impl EngineRegistry {
         registry.register(AUTOPILOT, flags.enable_autopilot);
         registry.register(DAILY_RESET, flags.enable_schedulers);
         registry.register(MARKET_SYNC, flags.enable_market_data);
-        registry.register(
-            LIVE_TRACKER,
-            flags.enable_trading && flags.enable_live_trading,
-        );
+        let live = flags.enable_trading && flags.enable_live_trading;
+        registry.register(LIVE_TRACKER, live);
+        registry.register(LIVE_RECONCILE, live);
         registry
     }
 
@@ -173,6 +173,7 @@ pub fn start(state: &AppState, executor: Option<Arc<dyn TradeExecutor>>) -> Vec<
         Arc::new(daily_reset::DailyReset),
         Arc::new(market_sync::MarketSync),
         Arc::new(live_tracker::LiveTracker),
+        Arc::new(live_tracker::LiveReconcile),
     ];
     if let Some(executor) = executor {
         engines.push(Arc::new(scheduler::TradingScheduler::new(executor)));

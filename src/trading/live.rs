@@ -69,13 +69,29 @@ async fn credentials(state: &AppState, user_id: &str, exchange: &str) -> AppResu
         .map_err(|_| AppError::internal("stored API keys could not be opened"))
 }
 
-fn account<'a>(state: &'a AppState, exchange: Provider, creds: &'a Credentials) -> Account<'a> {
+pub(crate) fn account<'a>(state: &'a AppState, exchange: Provider, creds: &'a Credentials) -> Account<'a> {
     Account {
         http: &state.http_client,
         urls: &state.config.outbound,
         exchange,
         creds,
     }
+}
+
+/// The user's keys for `exchange` and the provider (for callers outside the order path).
+pub(crate) async fn account_for(
+    state: &AppState,
+    user_id: &str,
+    exchange: &str,
+) -> AppResult<(Credentials, Provider)> {
+    Ok((
+        credentials(state, user_id, exchange).await?,
+        provider(exchange)?,
+    ))
+}
+
+pub(crate) fn pair_of(symbol: &str) -> AppResult<Pair> {
+    pair(symbol)
 }
 
 fn refused(record: &mut OrderRecord, refusal: LiveRefusal) {

@@ -4,6 +4,7 @@
 pub mod breaker;
 pub mod limits;
 pub mod live;
+pub mod live_reconcile;
 pub mod orders;
 pub mod paper;
 pub mod strategy_runner;

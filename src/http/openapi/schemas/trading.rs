@@ -243,6 +243,29 @@ pub struct Order {
     pub updated_at: String,
 }
 
+/// `GET /api/orders/{id}/status`: the stored record, and for a live order its tracking and
+/// the exchange's current view.
+#[derive(ToSchema)]
+pub struct OrderStatusView {
+    #[schema(inline)]
+    pub order: Order,
+    /// Present for live orders: state, every fill, client and exchange order ids.
+    pub live_order: Option<crate::domain::live_order::LiveOrder>,
+    /// Present for live orders: what the exchange says now.
+    pub exchange: Option<ExchangeView>,
+}
+
+/// The exchange's answer for a live order, or why it could not be read.
+#[derive(ToSchema)]
+pub struct ExchangeView {
+    /// `open`, `partially_filled`, `filled`, `cancelled`, `rejected`, `expired`.
+    pub state: Option<String>,
+    pub exchange_order_id: Option<String>,
+    pub filled_amount: Option<f64>,
+    pub fills: Option<Vec<Value>>,
+    pub error: Option<String>,
+}
+
 #[derive(ToSchema)]
 pub struct PendingOrders {
     pub orders: Vec<Order>,
