@@ -221,7 +221,9 @@ pub(crate) fn parse_fills(items: &Value, pair: &Pair) -> Result<Vec<ExchangeFill
             })
         })
         .collect::<Result<Vec<_>, OrderError>>()?;
-    // KuCoin lists newest first.
+    // KuCoin lists newest first: reverse, then a stable sort keeps same-millisecond fills in
+    // the exchange's order.
+    fills.reverse();
     fills.sort_by_key(|f| f.at);
     Ok(fills)
 }

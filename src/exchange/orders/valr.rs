@@ -234,6 +234,9 @@ pub(crate) fn parse_fills(body: &Value, pair: &Pair) -> Result<Vec<ExchangeFill>
             })
         })
         .collect::<Result<Vec<_>, OrderError>>()?;
+    // Newest first on the wire: reverse, then a stable sort keeps same-millisecond fills in
+    // the exchange's order.
+    fills.reverse();
     fills.sort_by_key(|f| f.at);
     Ok(fills)
 }

@@ -39,6 +39,8 @@ pub struct Order {
     /// so one look-up sees the order partially filled and the next sees it filled.
     pub pending: f64,
     pub looked_up: bool,
+    /// Funds held by a resting limit order (released on cancel).
+    pub reserve: f64,
     pub state: State,
     pub created: DateTime<Utc>,
 }
@@ -194,6 +196,7 @@ impl Book {
             filled: 0.0,
             pending: 0.0,
             looked_up: false,
+            reserve: 0.0,
             state: State::Open,
             created: Utc::now(),
         });
@@ -202,6 +205,9 @@ impl Book {
                 let asset = need_asset.clone();
                 Self::add(&mut self.available, &asset, -need);
                 Self::add(&mut self.reserved, &asset, need);
+                if let Some(order) = self.orders.iter_mut().find(|o| o.id == id) {
+                    order.reserve = need;
+                }
             }
             Kind::Market => {
                 let now = self.partial.map_or(amount, |f| amount * f);
@@ -294,11 +300,12 @@ impl Book {
         };
         order.state = State::Cancelled;
         let order = order.clone();
-        if let Kind::Limit(price) = order.kind {
-            let rest = order.amount - order.filled;
-            let (asset, amount) = match order.side {
-                Side::Buy => (order.pair.quote.clone(), rest * price),
-                Side::Sell => (order.pair.base.clone(), rest),
+        if let Kind::Limit(_) = order.kind {
+            // Resting orders never fill in this fake, so the whole reservation comes back.
+            let amount = order.reserve;
+            let asset = match order.side {
+                Side::Buy => order.pair.quote.clone(),
+                Side::Sell => order.pair.base.clone(),
             };
             Self::add(&mut self.reserved, &asset, -amount);
             Self::add(&mut self.available, &asset, amount);
