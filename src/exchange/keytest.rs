@@ -189,10 +189,10 @@ fn detail(body: &Value, secrets: &Secrets) -> Option<String> {
 }
 
 /// The credential values to keep out of any text a provider sends back.
-struct Secrets(Vec<String>);
+pub(crate) struct Secrets(Vec<String>);
 
 impl Secrets {
-    fn of(creds: &Credentials) -> Self {
+    pub(crate) fn of(creds: &Credentials) -> Self {
         Self(
             [
                 Some(creds.api_key.as_str()),
@@ -209,7 +209,7 @@ impl Secrets {
         )
     }
 
-    fn scrub(&self, text: &str) -> String {
+    pub(crate) fn scrub(&self, text: &str) -> String {
         self.0.iter().fold(text.to_string(), |text, secret| {
             text.replace(secret, "[redacted]")
         })

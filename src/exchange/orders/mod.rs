@@ -5,8 +5,17 @@
 //! Every function maps the exchange's reply to these types; no error text ever contains a
 //! credential (errors carry the exchange's short reason, scrubbed of key and secret).
 
+mod binance;
+mod common;
+mod kucoin;
+mod luno;
+mod ovex;
+mod valr;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+
+use common::Ctx;
 
 use super::{Credentials, Pair, Provider};
 use crate::config::OutboundConfig;
@@ -17,7 +26,9 @@ use crate::domain::orders::Side;
 pub enum OrderKind {
     Market,
     /// Good-till-cancelled limit order at this price (quote per base).
-    Limit { price: f64 },
+    Limit {
+        price: f64,
+    },
 }
 
 /// One order to place.
@@ -167,32 +178,81 @@ pub struct Account<'a> {
     pub creds: &'a Credentials,
 }
 
+/// `amount` as the exchanges want it: plain decimal (never exponent notation) with the
+/// lot step's number of decimals, e.g. (0.00012, 0.0001) -> "0.0001" after the caller's rounding.
+pub fn format_amount(amount: f64, step: f64) -> String {
+    common::decimal(amount, common::step_decimals(step))
+}
+
+/// Runs `$call` on the account's exchange module with a validated context.
+macro_rules! dispatch {
+    ($account:expr, |$ctx:ident, $m:ident| $body:expr) => {{
+        let $ctx = Ctx::new($account)?;
+        let $ctx = &$ctx;
+        match $account.exchange {
+            Provider::Binance => {
+                use binance as $m;
+                $body
+            }
+            Provider::Kucoin => {
+                use kucoin as $m;
+                $body
+            }
+            Provider::Luno => {
+                use luno as $m;
+                $body
+            }
+            Provider::Valr => {
+                use valr as $m;
+                $body
+            }
+            Provider::Ovex => {
+                use ovex as $m;
+                $body
+            }
+            Provider::OpenAi => Err(OrderError::Unsupported("not an exchange".into())),
+        }
+    }};
+}
+
 /// The account's balances (signed account call).
 pub async fn balances(account: &Account<'_>) -> Result<Vec<AssetBalance>, OrderError> {
-    let _ = account;
-    Err(OrderError::Unsupported("not built yet".into()))
+    dispatch!(account, |ctx, m| m::balances(ctx).await)
 }
 
 /// The pair's trading rules (public market-info call).
 pub async fn symbol_rules(account: &Account<'_>, pair: &Pair) -> Result<SymbolRules, OrderError> {
-    let _ = (account, pair);
-    Err(OrderError::Unsupported("not built yet".into()))
+    dispatch!(account, |ctx, m| m::symbol_rules(ctx, pair).await)
 }
 
 /// Places one order carrying `order.client_order_id`.
 pub async fn place(account: &Account<'_>, order: &PlaceOrder) -> Result<PlacedOrder, OrderError> {
-    let _ = (account, order);
-    Err(OrderError::Unsupported("not built yet".into()))
+    dispatch!(account, |ctx, m| m::place(ctx, order).await)
 }
 
 /// Looks an order up by our client order id, with its fills. `NotFound` when unknown.
+/// OVEX has no client order id: there, pass OVEX's order id, or use [`find_placed`].
 pub async fn query(
     account: &Account<'_>,
     pair: &Pair,
     client_order_id: &str,
 ) -> Result<ExchangeOrder, OrderError> {
-    let _ = (account, pair, client_order_id);
-    Err(OrderError::Unsupported("not built yet".into()))
+    dispatch!(account, |ctx, m| m::query(ctx, pair, client_order_id).await)
+}
+
+/// After a send with an unknown outcome: the order the exchange made of `order`, placed at or
+/// after `since`. The client id lookup everywhere except OVEX, which matches side, type,
+/// volume and price among the market's recent orders (it stores no client id).
+pub async fn find_placed(
+    account: &Account<'_>,
+    order: &PlaceOrder,
+    since: DateTime<Utc>,
+) -> Result<ExchangeOrder, OrderError> {
+    if account.exchange == Provider::Ovex {
+        let ctx = Ctx::new(account)?;
+        return ovex::find_placed(&ctx, order, since).await;
+    }
+    query(account, &order.pair, &order.client_order_id).await
 }
 
 /// Cancels an open order (by client order id). Cancelling a terminal order is `Ok`.
@@ -201,8 +261,16 @@ pub async fn cancel(
     pair: &Pair,
     client_order_id: &str,
 ) -> Result<(), OrderError> {
-    let _ = (account, pair, client_order_id);
-    Err(OrderError::Unsupported("not built yet".into()))
+    let result = dispatch!(account, |ctx, m| m::cancel(ctx, pair, client_order_id)
+        .await);
+    match result {
+        // Exchanges answer "unknown order" for orders that already finished too: look it up.
+        Err(OrderError::NotFound) => match query(account, pair, client_order_id).await? {
+            order if order.state.is_terminal() => Ok(()),
+            _ => Err(OrderError::NotFound),
+        },
+        other => other,
+    }
 }
 
 /// The account's own trades on `pair` since `since` (for reconciliation), oldest first.
@@ -211,6 +279,5 @@ pub async fn trade_history(
     pair: &Pair,
     since: DateTime<Utc>,
 ) -> Result<Vec<ExchangeFill>, OrderError> {
-    let _ = (account, pair, since);
-    Err(OrderError::Unsupported("not built yet".into()))
+    dispatch!(account, |ctx, m| m::trade_history(ctx, pair, since).await)
 }
