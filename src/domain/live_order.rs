@@ -156,6 +156,9 @@ pub struct NewLiveOrder<'a> {
     pub decision_id: Option<String>,
 }
 
+/// Share of a position an exit may leave unsold and still close it (see `closed_trade`).
+pub const DUST_SHARE: f64 = 0.01;
+
 /// `amk` + the 32 hex digits of `id` (dashes dropped).
 pub fn client_order_id(id: &str) -> String {
     let hex: String = id.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
@@ -360,6 +363,9 @@ impl LiveOrder {
     /// position left open (when the exit sold less than the whole position).
     ///
     /// P&L = proceeds - exit fees - the sold share of the entry's cost (`position.cost()`).
+    /// A remainder under [`DUST_SHARE`] of the position (what base-currency fees and lot-size
+    /// rounding leave behind, too small to sell) is written off with the trade: the whole
+    /// entry cost is in its P&L and no position stays open.
     pub fn closed_trade(
         &self,
         position: &OpenPosition,
@@ -370,7 +376,8 @@ impl LiveOrder {
             return None;
         }
         let sold = self.filled_amount.min(position.size);
-        let share = sold / position.size;
+        let dust = position.size - sold <= position.size * DUST_SHARE;
+        let share = if dust { 1.0 } else { sold / position.size };
         let proceeds = self.filled_quote() * (sold / self.filled_amount);
         let exit_fee = self.fees_in_quote();
         let entry_cost = position.cost() * share;
@@ -393,9 +400,8 @@ impl LiveOrder {
                 + sold * (self.reference_price - proceeds / sold),
             exit_reason: reason,
         };
-        let left = position.size - sold;
-        let rest = (left > position.size * 1e-9).then(|| OpenPosition {
-            size: left,
+        let rest = (!dust).then(|| OpenPosition {
+            size: position.size - sold,
             entry_fee: position.entry_fee - entry_fee,
             entry_slippage: position.entry_slippage * (1.0 - share),
             ..*position

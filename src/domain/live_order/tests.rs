@@ -169,3 +169,30 @@ fn floor_to_step_never_rounds_up() {
     assert_eq!(floor_to_step(0.00012, 0.0001), 0.0001);
     assert_eq!(floor_to_step(5.0, 0.0), 5.0);
 }
+
+#[test]
+fn a_remainder_below_one_percent_is_written_off_with_the_trade() {
+    // Bought 0.01 with a 0.1 % base fee: 0.00999 held, the lot size (0.0001) lets 0.0099 sell.
+    let position = OpenPosition {
+        entry_time: 1,
+        entry_price: 100.0,
+        size: 0.00999,
+        entry_fee: 0.001,
+        entry_slippage: 0.0,
+        highest: 100.0,
+    };
+    let mut o = order(
+        Side::Sell,
+        LiveIntent::Exit {
+            position,
+            reason: ExitReason::Signal,
+        },
+    );
+    o.reference_price = 100.0;
+    o.merge_fills([fill("x", 100.0, 0.0099, 0.00099, "USDT", 5)]);
+    let (t, rest) = o.closed_trade(&position, ExitReason::Signal, 9).unwrap();
+    assert!(rest.is_none(), "0.00009 left is 0.9 % of the position");
+    // proceeds 0.99 - fee 0.00099 - the whole cost (0.999 + 0.001 = 1.0) = -0.01099
+    assert!((t.pnl + 0.01099).abs() < 1e-12, "{}", t.pnl);
+    assert!((t.size - 0.0099).abs() < 1e-15);
+}

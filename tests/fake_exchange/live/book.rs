@@ -299,6 +299,8 @@ impl Book {
             return false;
         };
         order.state = State::Cancelled;
+        // A cancelled market remainder never fills.
+        order.pending = 0.0;
         let order = order.clone();
         if let Kind::Limit(_) = order.kind {
             // Resting orders never fill in this fake, so the whole reservation comes back.

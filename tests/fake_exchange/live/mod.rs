@@ -104,6 +104,8 @@ struct Shared {
     provider: Provider,
     book: Mutex<Book>,
     failures: Mutex<VecDeque<Failure>>,
+    /// Failures for order placements only (other calls pass).
+    order_failures: Mutex<VecDeque<Failure>>,
     received: Mutex<Vec<ReceivedOrder>>,
 }
 
@@ -124,6 +126,7 @@ impl FakeExchange {
             provider,
             book: Mutex::new(Book::new(fee_style)),
             failures: Mutex::new(VecDeque::new()),
+            order_failures: Mutex::new(VecDeque::new()),
             received: Mutex::new(Vec::new()),
         });
         let app = axum::Router::new()
@@ -168,6 +171,13 @@ impl FakeExchange {
 
     pub fn fail_next(&self, n: usize, failure: Failure) {
         let mut failures = self.shared.failures.lock().expect("failures lock");
+        failures.extend(std::iter::repeat_n(failure, n));
+    }
+
+    /// Like `fail_next`, for the next `n` order placements only (rules, balances and look-ups
+    /// are answered normally).
+    pub fn fail_next_order(&self, n: usize, failure: Failure) {
+        let mut failures = self.shared.order_failures.lock().expect("failures lock");
         failures.extend(std::iter::repeat_n(failure, n));
     }
 
@@ -226,7 +236,8 @@ async fn serve<D: Dialect>(
         query: uri.query().map(decode_query).unwrap_or_default(),
         body: body.to_vec(),
     };
-    if D::is_placement(&method, &req.path) {
+    let placement = D::is_placement(&method, &req.path);
+    if placement {
         shared
             .received
             .lock()
@@ -237,7 +248,13 @@ async fn serve<D: Dialect>(
                 client_order_id: D::client_id(&req),
             });
     }
-    let failure = shared.failures.lock().expect("failures lock").pop_front();
+    let order_failure = if placement {
+        shared.order_failures.lock().expect("failures lock").pop_front()
+    } else {
+        None
+    };
+    let failure =
+        order_failure.or_else(|| shared.failures.lock().expect("failures lock").pop_front());
     match failure {
         Some(Failure::RateLimited) => {
             let mut response =
