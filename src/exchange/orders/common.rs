@@ -101,7 +101,11 @@ impl<'a> Ctx<'a> {
     /// exchange's own error code means (`meaning`), then 401 / 404, else a plain refusal.
     pub fn failure(&self, reply: &Reply, meaning: Option<Meaning>, text: &str) -> OrderError {
         let status = reply.status;
-        if status == StatusCode::TOO_MANY_REQUESTS || meaning == Some(Meaning::RateLimited) {
+        // 418: Binance's IP ban after ignored 429s; still "back off", never a refusal.
+        if status == StatusCode::TOO_MANY_REQUESTS
+            || status == StatusCode::IM_A_TEAPOT
+            || meaning == Some(Meaning::RateLimited)
+        {
             return OrderError::RateLimited {
                 retry_after_secs: reply.retry_after.map(|d| d.as_secs()),
             };

@@ -34,7 +34,8 @@ pub(crate) fn order_request(order: &PlaceOrder) -> (&'static str, Vec<(&'static 
             vec![
                 ("pair", pair),
                 ("type", "BUY".into()),
-                ("counter_volume", common::decimal(order.quote_amount, 2)),
+                // Already rounded to the quote precision by the caller (ZAR: cents, XBT: 8).
+                ("counter_volume", common::amount(order.quote_amount)),
                 ("client_order_id", order.client_order_id.clone()),
             ],
         ),
@@ -330,7 +331,7 @@ mod tests {
             side,
             kind,
             amount: 0.0005,
-            quote_amount: 612.345,
+            quote_amount: 612.35,
             client_order_id: "amk-4".into(),
         }
     }

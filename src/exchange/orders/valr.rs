@@ -176,11 +176,13 @@ pub(crate) async fn query(
         .into_iter()
         .filter(|f| f.exchange_order_id == order_id)
         .collect();
-    let filled_amount = if fills.is_empty() {
-        num(order.get("originalQuantity")).unwrap_or(0.0)
-            - num(order.get("remainingQuantity")).unwrap_or(0.0)
-    } else {
-        fills.iter().map(|f| f.amount).sum()
+    // The order's own quantities are authoritative; the trade list is only the latest page.
+    let filled_amount = match (
+        num(order.get("originalQuantity")),
+        num(order.get("remainingQuantity")),
+    ) {
+        (Some(original), Some(remaining)) => original - remaining,
+        _ => fills.iter().map(|f| f.amount).sum(),
     };
     Ok(ExchangeOrder {
         exchange_order_id: order_id,
