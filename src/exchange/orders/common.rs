@@ -122,7 +122,9 @@ impl<'a> Ctx<'a> {
         match meaning {
             Some(Meaning::NotFound) => OrderError::NotFound,
             Some(Meaning::Reject(kind)) => OrderError::Rejected { kind, reason },
-            Some(Meaning::RateLimited) => unreachable!("handled above"),
+            Some(Meaning::RateLimited) => OrderError::RateLimited {
+                retry_after_secs: None,
+            },
             None if status == StatusCode::UNAUTHORIZED => OrderError::Rejected {
                 kind: RejectKind::InvalidCredentials,
                 reason,
@@ -254,6 +256,8 @@ mod tests {
         assert_eq!(step_decimals(1.0), 0);
         assert_eq!(step_decimals(0.00000001), 8);
         assert_eq!(step_from_decimals(4), 0.0001);
+        assert_eq!(super::super::format_amount(0.00012, 0.0001), "0.0001");
+        assert_eq!(super::super::format_amount(0.00001, 1e-8), "0.00001");
     }
 
     #[test]
