@@ -314,6 +314,8 @@ async fn an_unknown_order_is_not_found() {
         let v = venue(provider).await;
         let err = v.query("amk-never-sent", "987654321").await.unwrap_err();
         assert_eq!(err, OrderError::NotFound, "{provider}");
+        let err = v.cancel("amk-never-sent", "987654321").await.unwrap_err();
+        assert_eq!(err, OrderError::NotFound, "{provider}: cancel");
     }
 }
 
@@ -337,6 +339,17 @@ async fn rate_limits_and_server_errors_place_nothing() {
         assert!(err.outcome_unknown());
         assert_eq!(v.fake.order_sends(), 2, "{provider}");
         assert_eq!(v.fake.orders_stored(), 0, "{provider}");
+
+        // Reads map the same way.
+        v.fake.fail_next(1, Failure::RateLimited);
+        let err = v.query("amk-rl-1", "1").await.unwrap_err();
+        assert!(
+            matches!(err, OrderError::RateLimited { .. }),
+            "{provider}: {err:?}"
+        );
+        v.fake.fail_next(1, Failure::ServerError);
+        let err = orders::balances(&v.account()).await.unwrap_err();
+        assert_eq!(err, OrderError::Unavailable(503), "{provider}");
     }
 }
 

@@ -2,8 +2,6 @@
 //! request exactly as the exchange documents it (shared by the exchange integration tests),
 //! and the stateful fake exchange server (`live`).
 
-#![allow(dead_code)]
-
 pub mod live;
 
 use base64::Engine as _;
@@ -68,6 +66,8 @@ pub struct Signed<'a> {
     pub body: &'a [u8],
 }
 
+// Each test binary uses part of this module (key tests vs the stateful fake).
+#[allow(dead_code)]
 /// Re-derives the key test's authentication (GET on each provider's account endpoint).
 pub fn verify(provider: Provider, key: &str, secret: &str, req: &Request) -> Result<(), String> {
     eq("method", req.method.as_str(), "GET")?;
@@ -190,6 +190,7 @@ pub fn url_pairs(query: &str) -> Vec<(String, String)> {
 }
 
 /// Matches only requests whose signature checks out for (key, secret).
+#[allow(dead_code)]
 pub struct SignedBy {
     pub provider: Provider,
     pub secret: &'static str,

@@ -102,7 +102,8 @@ pub(crate) fn parse_balances(body: &Value) -> Result<Vec<AssetBalance>, OrderErr
         .get("balances")
         .and_then(Value::as_array)
         .ok_or_else(|| OrderError::Malformed("balances missing".into()))?;
-    list.iter()
+    let all = list
+        .iter()
         .map(|b| {
             let free = need_num(b, "free")?;
             let locked = need_num(b, "locked")?;
@@ -112,7 +113,9 @@ pub(crate) fn parse_balances(body: &Value) -> Result<Vec<AssetBalance>, OrderErr
                 total: free + locked,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, OrderError>>()?;
+    // Binance lists every listed asset, mostly zeros.
+    Ok(all.into_iter().filter(|b| b.total > 0.0).collect())
 }
 
 pub(crate) async fn symbol_rules(ctx: &Ctx<'_>, pair: &Pair) -> Result<SymbolRules, OrderError> {

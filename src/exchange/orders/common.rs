@@ -101,7 +101,11 @@ impl<'a> Ctx<'a> {
     /// exchange's own error code means (`meaning`), then 401 / 404, else a plain refusal.
     pub fn failure(&self, reply: &Reply, meaning: Option<Meaning>, text: &str) -> OrderError {
         let status = reply.status;
-        if status == StatusCode::TOO_MANY_REQUESTS || meaning == Some(Meaning::RateLimited) {
+        // 418: Binance's IP ban after ignored 429s; still "back off", never a refusal.
+        if status == StatusCode::TOO_MANY_REQUESTS
+            || status == StatusCode::IM_A_TEAPOT
+            || meaning == Some(Meaning::RateLimited)
+        {
             return OrderError::RateLimited {
                 retry_after_secs: reply.retry_after.map(|d| d.as_secs()),
             };
@@ -118,7 +122,9 @@ impl<'a> Ctx<'a> {
         match meaning {
             Some(Meaning::NotFound) => OrderError::NotFound,
             Some(Meaning::Reject(kind)) => OrderError::Rejected { kind, reason },
-            Some(Meaning::RateLimited) => unreachable!("handled above"),
+            Some(Meaning::RateLimited) => OrderError::RateLimited {
+                retry_after_secs: None,
+            },
             None if status == StatusCode::UNAUTHORIZED => OrderError::Rejected {
                 kind: RejectKind::InvalidCredentials,
                 reason,
@@ -250,6 +256,8 @@ mod tests {
         assert_eq!(step_decimals(1.0), 0);
         assert_eq!(step_decimals(0.00000001), 8);
         assert_eq!(step_from_decimals(4), 0.0001);
+        assert_eq!(super::super::format_amount(0.00012, 0.0001), "0.0001");
+        assert_eq!(super::super::format_amount(0.00001, 1e-8), "0.00001");
     }
 
     #[test]
@@ -261,6 +269,97 @@ mod tests {
         assert_eq!(num(v.get("d")), None);
         assert_eq!(text(v.get("b")).as_deref(), Some("3"));
         assert!(need_num(&v, "c").is_err());
+    }
+
+    fn urls() -> crate::config::OutboundConfig {
+        let base = "http://127.0.0.1:9".to_string();
+        crate::config::OutboundConfig {
+            luno_base_url: base.clone(),
+            binance_base_url: base.clone(),
+            kucoin_base_url: base.clone(),
+            valr_base_url: base.clone(),
+            ovex_base_url: base.clone(),
+            openai_base_url: base,
+            openai_model: "m".into(),
+            ai_timeout_seconds: 1,
+            exchange_timeout_seconds: 1,
+            price_cache_seconds: 0,
+        }
+    }
+
+    fn reply(status: u16, retry: Option<u64>) -> Reply {
+        Reply {
+            status: StatusCode::from_u16(status).unwrap(),
+            body: Vec::new(),
+            retry_after: retry.map(Duration::from_secs),
+        }
+    }
+
+    #[test]
+    fn statuses_and_codes_map_and_echoed_credentials_are_scrubbed() {
+        let http = reqwest::Client::new();
+        let urls = urls();
+        let creds = crate::exchange::Credentials::new("KEY-123456").with_secret("SECRET-abcdef");
+        let account = Account {
+            http: &http,
+            urls: &urls,
+            exchange: Provider::Valr,
+            creds: &creds,
+        };
+        let ctx = Ctx::new(&account).unwrap();
+        assert_eq!(
+            ctx.failure(&reply(429, Some(3)), None, ""),
+            OrderError::RateLimited {
+                retry_after_secs: Some(3)
+            }
+        );
+        // 5xx wins over whatever the body claims.
+        let meaning = Some(Meaning::Reject(RejectKind::InsufficientBalance));
+        assert_eq!(
+            ctx.failure(&reply(502, None), meaning, "x"),
+            OrderError::Unavailable(502)
+        );
+        let err = ctx.failure(
+            &reply(401, None),
+            None,
+            "bad key KEY-123456 / SECRET-abcdef",
+        );
+        let shown = format!("{err} {err:?}");
+        assert!(matches!(
+            err,
+            OrderError::Rejected {
+                kind: RejectKind::InvalidCredentials,
+                ..
+            }
+        ));
+        assert!(
+            !shown.contains("KEY-123456") && !shown.contains("SECRET-abcdef"),
+            "{shown}"
+        );
+        assert_eq!(
+            ctx.failure(&reply(404, None), None, ""),
+            OrderError::NotFound
+        );
+        let long = "y".repeat(500);
+        match ctx.failure(&reply(400, None), None, &long) {
+            OrderError::Rejected { kind, reason } => {
+                assert_eq!(kind, RejectKind::Other);
+                assert!(reason.chars().count() <= MAX_REASON_CHARS);
+            }
+            other => panic!("{other:?}"),
+        }
+        let no_secret = crate::exchange::Credentials::new("KEY-123456");
+        let account = Account {
+            creds: &no_secret,
+            ..account
+        };
+        assert!(matches!(
+            Ctx::new(&account),
+            Err(OrderError::Rejected {
+                kind: RejectKind::InvalidCredentials,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -48,12 +48,15 @@ pub(crate) fn meaning(body: &Value) -> Option<Meaning> {
             Meaning::Reject(RejectKind::InvalidCredentials)
         }
         "429000" => Meaning::RateLimited,
-        // "Balance insufficient!"
-        "200004" => Meaning::Reject(RejectKind::InsufficientBalance),
-        "400100" if msg.contains("not_exist") || msg.contains("not exist") => Meaning::NotFound,
-        "400100" if msg.contains("min") || msg.contains("too small") => {
-            Meaning::Reject(RejectKind::BelowMinimum)
+        // 230003 "Balance insufficient!", 260100 "account.noBalance", 200004 (older spot).
+        "200004" | "230003" | "260100" => Meaning::Reject(RejectKind::InsufficientBalance),
+        // {"code":"400100","msg":"order_not_exist_or_not_allow_to_cancel"} and
+        // {"code":"order_not_exist","msg":"order_not_exist"}.
+        c if c.contains("not_exist") || msg.contains("not_exist") || msg.contains("not exist") => {
+            Meaning::NotFound
         }
+        // {"code":"400100","msg":"Order size below the minimum requirement."}
+        "400100" if msg.contains("below the minimum") => Meaning::Reject(RejectKind::BelowMinimum),
         _ => return None,
     })
 }
@@ -291,7 +294,7 @@ mod tests {
         let order = json!({"isActive": false, "cancelExist": true, "dealSize": "0"});
         assert_eq!(state(&order), ExchangeOrderState::Cancelled);
         assert_eq!(
-            meaning(&json!({"code": "200004", "msg": "Balance insufficient!"})),
+            meaning(&json!({"code": "230003", "msg": "Balance insufficient!"})),
             Some(Meaning::Reject(RejectKind::InsufficientBalance))
         );
         assert_eq!(

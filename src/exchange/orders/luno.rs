@@ -34,7 +34,8 @@ pub(crate) fn order_request(order: &PlaceOrder) -> (&'static str, Vec<(&'static 
             vec![
                 ("pair", pair),
                 ("type", "BUY".into()),
-                ("counter_volume", common::decimal(order.quote_amount, 2)),
+                // Already rounded to the quote precision by the caller (ZAR: cents, XBT: 8).
+                ("counter_volume", common::amount(order.quote_amount)),
                 ("client_order_id", order.client_order_id.clone()),
             ],
         ),
@@ -60,21 +61,19 @@ pub(crate) fn order_request(order: &PlaceOrder) -> (&'static str, Vec<(&'static 
     }
 }
 
-/// Luno answers `{"error":"..","error_code":"ErrInsufficientBalance"}`.
+/// Luno answers `{"error":"..","error_code":"ErrInsufficientBalance"}` (codes as Luno lists them).
 pub(crate) fn meaning(body: &Value) -> Option<Meaning> {
     let code = body.get("error_code").and_then(Value::as_str)?;
     Some(match code {
         "ErrInsufficientBalance" | "ErrInsufficientFunds" => {
             Meaning::Reject(RejectKind::InsufficientBalance)
         }
-        "ErrOrderNotFound" | "ErrNotFound" => Meaning::NotFound,
+        // Volume below the market's min_volume; amount below the minimum allowed.
+        "ErrVolumeTooLow" | "ErrAmountTooSmall" => Meaning::Reject(RejectKind::BelowMinimum),
+        // Stopping an unknown or already completed order: the caller looks it up.
+        "ErrOrderNotFound" | "ErrCannotStopUnknownOrNonPendingOrder" => Meaning::NotFound,
         "ErrTooManyRequests" => Meaning::RateLimited,
-        c if c.starts_with("ErrAPIKey") || c == "ErrUnauthorised" || c == "ErrUnauthorized" => {
-            Meaning::Reject(RejectKind::InvalidCredentials)
-        }
-        c if c.contains("TooSmall") || c.contains("TooLow") || c.contains("Minimum") => {
-            Meaning::Reject(RejectKind::BelowMinimum)
-        }
+        "ErrApiKeyRevoked" | "ErrUnauthorised" => Meaning::Reject(RejectKind::InvalidCredentials),
         _ => return None,
     })
 }
@@ -209,8 +208,17 @@ pub(crate) async fn query(
 pub(crate) fn state(order: &Value) -> ExchangeOrderState {
     let base = num(order.get("base")).unwrap_or(0.0);
     let wanted = num(order.get("limit_volume")).unwrap_or(0.0);
-    let is_limit = order.get("type").and_then(Value::as_str) == Some("LIMIT");
-    match order.get("status").and_then(Value::as_str).unwrap_or("") {
+    let is_limit = matches!(
+        order.get("type").and_then(Value::as_str),
+        Some("LIMIT" | "BID" | "ASK")
+    );
+    // v3 orders say `status`; older replies say `state`.
+    let status = order
+        .get("status")
+        .or_else(|| order.get("state"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    match status {
         "COMPLETE" if is_limit && base + 1e-12 < wanted => ExchangeOrderState::Cancelled,
         "COMPLETE" if base > 0.0 => ExchangeOrderState::Filled,
         "COMPLETE" => ExchangeOrderState::Cancelled,
@@ -233,9 +241,9 @@ async fn list_trades(
     parse_fills(&body, pair)
 }
 
-/// `{"trades":[{"order_id":"..","sequence":1,"timestamp":ms,"price":"..","volume":"..",
-/// "fee_base":"..","fee_counter":"..","is_buy":true}]}`; the fee is in base on buys and in
-/// counter on sells.
+/// `{"trades":[{"order_id":"..","sequence":1,"type":"BID","timestamp":ms,"price":"..",
+/// "volume":"..","fee_base":"..","fee_counter":"..","is_buy":true}]}`; the fee is in base on
+/// buys and in counter on sells.
 pub(crate) fn parse_fills(body: &Value, pair: &Pair) -> Result<Vec<ExchangeFill>, OrderError> {
     let Some(list) = body.get("trades") else {
         return Ok(Vec::new());
@@ -263,10 +271,11 @@ pub(crate) fn parse_fills(body: &Value, pair: &Pair) -> Result<Vec<ExchangeFill>
                 amount: need_num(t, "volume")?,
                 fee,
                 fee_currency,
-                side: if t.get("is_buy").and_then(Value::as_bool) == Some(true) {
-                    Side::Buy
-                } else {
+                // In private trades `is_buy` says taker or maker; `type` (BID/ASK) is the side.
+                side: if t.get("type").and_then(Value::as_str) == Some("ASK") {
                     Side::Sell
+                } else {
+                    Side::Buy
                 },
                 at: common::millis(t.get("timestamp"))
                     .ok_or_else(|| OrderError::Malformed("timestamp missing".into()))?,
@@ -284,7 +293,12 @@ pub(crate) async fn cancel(
     client_order_id: &str,
 ) -> Result<(), OrderError> {
     let order = order_by_client_id(ctx, client_order_id).await?;
-    if order.get("status").and_then(Value::as_str) == Some("COMPLETE") {
+    if order
+        .get("status")
+        .or_else(|| order.get("state"))
+        .and_then(Value::as_str)
+        == Some("COMPLETE")
+    {
         return Ok(());
     }
     let order_id = need_text(&order, "order_id")?;
@@ -317,7 +331,7 @@ mod tests {
             side,
             kind,
             amount: 0.0005,
-            quote_amount: 612.345,
+            quote_amount: 612.35,
             client_order_id: "amk-4".into(),
         }
     }
@@ -356,7 +370,7 @@ mod tests {
         assert_eq!(state(&part), ExchangeOrderState::PartiallyFilled);
         let pair = Pair::parse("BTC/ZAR").unwrap();
         let fills = parse_fills(
-            &json!({"trades": [{"order_id": "BX1", "sequence": 5, "timestamp": 1_700_000_000_000i64,
+            &json!({"trades": [{"order_id": "BX1", "sequence": 5, "type": "BID", "timestamp": 1_700_000_000_000i64,
                 "price": "1000", "volume": "0.1", "fee_base": "0.0001", "fee_counter": "0", "is_buy": true}]}),
             &pair,
         )

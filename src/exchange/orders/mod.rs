@@ -178,13 +178,14 @@ pub struct Account<'a> {
     pub creds: &'a Credentials,
 }
 
-/// `amount` as the exchanges want it: plain decimal (never exponent notation) with the
-/// lot step's number of decimals, e.g. (0.00012, 0.0001) -> "0.0001" after the caller's rounding.
+/// `amount` as the exchanges want it: plain decimal (never exponent notation) to the lot
+/// step's number of decimals, e.g. (0.00012, 0.0001) -> "0.0001", (0.00001, 1e-8) -> "0.00001".
 pub fn format_amount(amount: f64, step: f64) -> String {
     common::decimal(amount, common::step_decimals(step))
 }
 
-/// Runs `$call` on the account's exchange module with a validated context.
+/// Runs `$body` with `$m` bound to the account's exchange module and `$ctx` to a validated
+/// context (credentials checked before anything goes on the wire).
 macro_rules! dispatch {
     ($account:expr, |$ctx:ident, $m:ident| $body:expr) => {{
         let $ctx = Ctx::new($account)?;

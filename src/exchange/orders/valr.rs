@@ -176,11 +176,13 @@ pub(crate) async fn query(
         .into_iter()
         .filter(|f| f.exchange_order_id == order_id)
         .collect();
-    let filled_amount = if fills.is_empty() {
-        num(order.get("originalQuantity")).unwrap_or(0.0)
-            - num(order.get("remainingQuantity")).unwrap_or(0.0)
-    } else {
-        fills.iter().map(|f| f.amount).sum()
+    // The order's own quantities are authoritative; the trade list is only the latest page.
+    let filled_amount = match (
+        num(order.get("originalQuantity")),
+        num(order.get("remainingQuantity")),
+    ) {
+        (Some(original), Some(remaining)) => original - remaining,
+        _ => fills.iter().map(|f| f.amount).sum(),
     };
     Ok(ExchangeOrder {
         exchange_order_id: order_id,
@@ -290,15 +292,13 @@ mod tests {
             body,
             r#"{"side":"BUY","baseAmount":"0.0001","pair":"BTCZAR","customerOrderId":"amk-3"}"#
         );
+        // The prehash is timestamp + VERB + path + the exact body text sent.
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha512> as Mac>::new_from_slice(b"s").unwrap();
+        mac.update(format!("1700000000000POST/v1/orders/market{body}").as_bytes());
         assert_eq!(
             valr_signature("s", 1_700_000_000_000, "POST", path, &body),
-            crate::exchange::signing::valr_signature(
-                "s",
-                1_700_000_000_000,
-                "POST",
-                "",
-                &format!("/v1/orders/market{body}")
-            )
+            hex::encode(mac.finalize().into_bytes())
         );
         order.kind = OrderKind::Limit { price: 1_200_000.0 };
         let (path, body) = order_request(&order);

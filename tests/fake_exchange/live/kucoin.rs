@@ -138,7 +138,7 @@ impl Dialect for Kucoin {
                 let cid = req.param("clientOid").unwrap_or_default();
                 match book.place(&pair, side, kind, size, &cid) {
                     Ok(id) => ok(json!({"orderId": oid(id)})),
-                    Err(Refusal::Insufficient) => err(200, "200004", "Balance insufficient!"),
+                    Err(Refusal::Insufficient) => err(200, "230003", "Balance insufficient!"),
                     Err(Refusal::BelowMinimum("LOT_SIZE")) => {
                         err(200, "400100", "Order size below the minimum requirement.")
                     }

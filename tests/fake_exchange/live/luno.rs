@@ -83,8 +83,8 @@ fn trade_json(t: &Trade, client_id: &str) -> Value {
 fn refused(refusal: Refusal) -> Answer {
     match refusal {
         Refusal::Insufficient => err(400, "ErrInsufficientBalance", "Insufficient balance."),
-        Refusal::BelowMinimum(_) => err(400, "ErrVolumeTooSmall", "Volume is too small."),
-        Refusal::UnknownPair => err(400, "ErrInvalidMarket", "Invalid market."),
+        Refusal::BelowMinimum(_) => err(400, "ErrVolumeTooLow", "Volume is below the minimum"),
+        Refusal::UnknownPair => err(400, "ErrInvalidMarketPair", "Market pair is invalid"),
     }
 }
 
