@@ -239,7 +239,10 @@ mod tests {
             (Box::new(|i| i.live_enabled = false), LiveGate::Flags),
             (Box::new(|i| i.trading_enabled = false), LiveGate::Flags),
             (Box::new(|i| i.user_live_mode = false), LiveGate::LiveMode),
-            (Box::new(|i| i.emergency_stop = true), LiveGate::EmergencyStop),
+            (
+                Box::new(|i| i.emergency_stop = true),
+                LiveGate::EmergencyStop,
+            ),
             (Box::new(|i| i.bot_is_live = false), LiveGate::BotMode),
             (Box::new(|i| i.key_status = None), LiveGate::Keys),
             (
@@ -285,7 +288,11 @@ mod tests {
         i.available = 500.0; // needs 500 x 1.001 = 500.5
         let err = check_order(&i).unwrap_err();
         assert_eq!(err.gate, LiveGate::Balance);
-        assert!(err.reason.contains("500.50000000 USDT needed"), "{}", err.reason);
+        assert!(
+            err.reason.contains("500.50000000 USDT needed"),
+            "{}",
+            err.reason
+        );
         let mut i = order();
         i.available = 500.5;
         assert_eq!(gate(check_order(&i)), None);

@@ -269,7 +269,8 @@ impl LiveOrder {
             added += 1;
         }
         if added > 0 {
-            self.fills.sort_by(|a, b| a.at.cmp(&b.at).then(a.trade_id.cmp(&b.trade_id)));
+            self.fills
+                .sort_by(|a, b| a.at.cmp(&b.at).then(a.trade_id.cmp(&b.trade_id)));
             self.filled_amount = self.fills.iter().map(|f| f.amount).sum();
             let quote: f64 = self.fills.iter().map(|f| f.amount * f.price).sum();
             self.average_price = if self.filled_amount > 0.0 {

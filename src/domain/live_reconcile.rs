@@ -181,7 +181,11 @@ mod tests {
             theirs("X1", "t3", 0.1, 102.0), // not booked here
         ];
         let c = compare(&ours, &history);
-        let kinds: Vec<_> = c.differences.iter().map(|d| (d.kind, d.trade_id.as_str())).collect();
+        let kinds: Vec<_> = c
+            .differences
+            .iter()
+            .map(|d| (d.kind, d.trade_id.as_str()))
+            .collect();
         assert_eq!(
             kinds,
             vec![

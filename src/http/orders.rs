@@ -6,16 +6,16 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::CurrentUser;
+use crate::domain::live_order::LiveOrder;
 use crate::domain::orders::OrderRequest;
 use crate::error::{parse_optional_json, AppError, AppJson, AppResult};
 use crate::state::AppState;
-use crate::domain::live_order::LiveOrder;
 use crate::trading::live_reconcile::{self, ReconcileReport, DEFAULT_WINDOW_HOURS};
 use crate::trading::{self, breaker, limits, orders};
 
@@ -142,7 +142,10 @@ async fn order_status(
             }),
             Err(e) => json!({"state": null, "error": e}),
         };
-        obj.insert("live_order".into(), serde_json::to_value(&live).unwrap_or_default());
+        obj.insert(
+            "live_order".into(),
+            serde_json::to_value(&live).unwrap_or_default(),
+        );
         obj.insert("exchange".into(), exchange);
     }
     Ok(Json(view))
@@ -225,7 +228,9 @@ async fn reconcile(
             "hours must be between 1 and 720",
         ));
     }
-    Ok(Json(live_reconcile::reconcile(&state, user.id(), hours).await?))
+    Ok(Json(
+        live_reconcile::reconcile(&state, user.id(), hours).await?,
+    ))
 }
 
 #[utoipa::path(

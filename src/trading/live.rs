@@ -69,7 +69,11 @@ async fn credentials(state: &AppState, user_id: &str, exchange: &str) -> AppResu
         .map_err(|_| AppError::internal("stored API keys could not be opened"))
 }
 
-pub(crate) fn account<'a>(state: &'a AppState, exchange: Provider, creds: &'a Credentials) -> Account<'a> {
+pub(crate) fn account<'a>(
+    state: &'a AppState,
+    exchange: Provider,
+    creds: &'a Credentials,
+) -> Account<'a> {
     Account {
         http: &state.http_client,
         urls: &state.config.outbound,
@@ -312,11 +316,37 @@ async fn lookup_after_unknown(
     live: &mut LiveOrder,
     now: DateTime<Utc>,
 ) {
-    match client::query(acct, pair, &live.client_order_id).await {
+    match lookup(acct, pair, live).await {
         Ok(found) => {
             apply(live, &found, now);
         }
         Err(_) => live.next_poll_at = now + ChronoDuration::seconds(1),
+    }
+}
+
+/// The exchange's view of `live`, found by our client order id. OVEX orders carry no client
+/// id: there the exchange's own id is used once known, and before that the order is found
+/// among the account's recent orders by its side, type and amount (`find_placed`).
+async fn lookup(
+    acct: &Account<'_>,
+    pair: &Pair,
+    live: &LiveOrder,
+) -> Result<ExchangeOrder, OrderError> {
+    match (acct.exchange, live.exchange_order_id.as_deref()) {
+        (Provider::Ovex, Some(id)) => client::query(acct, pair, id).await,
+        (Provider::Ovex, None) => {
+            let since = live.created_at - ChronoDuration::minutes(1);
+            client::find_placed(acct, &place_request(live, pair), since).await
+        }
+        _ => client::query(acct, pair, &live.client_order_id).await,
+    }
+}
+
+/// The id `cancel` takes on this exchange (see [`lookup`]).
+fn cancel_id(exchange: Provider, live: &LiveOrder) -> Option<&str> {
+    match exchange {
+        Provider::Ovex => live.exchange_order_id.as_deref(),
+        _ => Some(&live.client_order_id),
     }
 }
 
@@ -380,7 +410,7 @@ pub async fn advance(state: &AppState, mut live: LiveOrder) -> AppResult<LiveOrd
         };
         let acct = account(state, provider(&live.exchange)?, &creds);
         let pair = pair(&live.symbol)?;
-        let changed = match client::query(&acct, &pair, &live.client_order_id).await {
+        let changed = match lookup(&acct, &pair, &live).await {
             Ok(found) => apply(&mut live, &found, now),
             Err(OrderError::NotFound) if live.state == LiveState::New => {
                 // The exchange never received it: send again while the decision is fresh and
@@ -469,8 +499,7 @@ async fn book(state: &AppState, live: &mut LiveOrder) -> AppResult<()> {
                 live.closed_trade(&current, reason, now.timestamp_millis())
             {
                 if let Some(rec) = record.as_mut().filter(|r| r.status == OrderStatus::Pending) {
-                    let mut trade =
-                        Trade::from_closed(&bot, &live.symbol, &closed, &rec.id, now);
+                    let mut trade = Trade::from_closed(&bot, &live.symbol, &closed, &rec.id, now);
                     trade.id = format!("live-{}", live.id);
                     trade.trading_mode = TradingMode::Live;
                     rec.status = OrderStatus::Filled;
@@ -584,8 +613,13 @@ pub async fn cancel_all(state: &AppState, user_id: &str) -> AppResult<usize> {
         let Ok(creds) = credentials(state, user_id, &live.exchange).await else {
             continue;
         };
-        let acct = account(state, provider(&live.exchange)?, &creds);
-        match client::cancel(&acct, &pair(&live.symbol)?, &live.client_order_id).await {
+        let exchange = provider(&live.exchange)?;
+        let acct = account(state, exchange, &creds);
+        let Some(id) = cancel_id(exchange, &live) else {
+            tracing::warn!(live_order_id = %live.id, "emergency stop: order not known on the exchange yet; not cancelled");
+            continue;
+        };
+        match client::cancel(&acct, &pair(&live.symbol)?, id).await {
             Ok(()) => cancelled += 1,
             Err(e) => {
                 tracing::warn!(live_order_id = %live.id, error = %e, "emergency stop: cancel failed")
@@ -609,7 +643,5 @@ pub async fn exchange_view(state: &AppState, live: &LiveOrder) -> Result<Exchang
         &creds,
     );
     let pair = pair(&live.symbol).map_err(|e| e.to_string())?;
-    client::query(&acct, &pair, &live.client_order_id)
-        .await
-        .map_err(|e| e.to_string())
+    lookup(&acct, &pair, live).await.map_err(|e| e.to_string())
 }

@@ -81,8 +81,8 @@ pub async fn reconcile(
             error: None,
         };
         // Fills can come a little before the order's stored time on a skewed clock.
-        let from = ours.iter().map(|o| o.created_at).min().unwrap_or(since)
-            - ChronoDuration::minutes(5);
+        let from =
+            ours.iter().map(|o| o.created_at).min().unwrap_or(since) - ChronoDuration::minutes(5);
         let history = match account_for(state, user_id, &exchange).await {
             Ok((creds, provider)) => {
                 let acct = super::live::account(state, provider, &creds);

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::bot::{Bot, BotStatus, TradingMode};
 use crate::domain::fees::default_fees;
 use crate::domain::gates::{burst_window_start, run_gates, utc_day_start, GateInputs, GateName};
+use crate::domain::live_order::LiveIntent;
 use crate::domain::order_record::{OrderRecord, OrderStatus, STAGE_BOT_STATE, STAGE_EXECUTION};
 use crate::domain::orders::{validate_order, OrderRequest, ValidOrder};
 use crate::domain::strategy::trader::{ClosedTrade, OpenPosition};
@@ -19,7 +20,6 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::trades::{FillWrite, LimitScope};
 use crate::store::StoreError;
-use crate::domain::live_order::LiveIntent;
 use crate::trading::{breaker, live, paper, publish_trade_events};
 
 /// How long a submit that lost the race for its key waits for the winner's outcome.

@@ -43,7 +43,9 @@ fn client_order_id_is_derived_from_the_id_and_fits_every_exchange() {
     assert_eq!(o.client_order_id.len(), 35);
     assert!(o.client_order_id.starts_with("amk"));
     assert_eq!(o.client_order_id, client_order_id(&o.id));
-    assert!(o.client_order_id[3..].chars().all(|c| c.is_ascii_hexdigit()));
+    assert!(o.client_order_id[3..]
+        .chars()
+        .all(|c| c.is_ascii_hexdigit()));
 }
 
 #[test]

@@ -66,7 +66,12 @@ fn decode(d: OrderDoc) -> StoreResult<LiveOrder> {
 }
 
 impl MongoLiveOrders {
-    async fn many(&self, filter: Document, sort: Document, limit: i64) -> StoreResult<Vec<LiveOrder>> {
+    async fn many(
+        &self,
+        filter: Document,
+        sort: Document,
+        limit: i64,
+    ) -> StoreResult<Vec<LiveOrder>> {
         let cursor = self
             .orders
             .find(filter)

@@ -249,7 +249,11 @@ async fn serve<D: Dialect>(
             });
     }
     let order_failure = if placement {
-        shared.order_failures.lock().expect("failures lock").pop_front()
+        shared
+            .order_failures
+            .lock()
+            .expect("failures lock")
+            .pop_front()
     } else {
         None
     };
