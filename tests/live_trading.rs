@@ -345,6 +345,117 @@ async fn a_live_bot_enters_and_exits_on_each_exchange(engine: Engine) {
     }
 }
 
+/// The strategy's own decisions go live: candles in the store, the scheduler evaluates each
+/// closed candle, the entry decided on a close is sent at the next evaluation, the position
+/// comes from the exchange's fills, the exit books the round trip, and each decision names the
+/// order it caused.
+async fn a_live_bot_sends_its_strategy_decisions(engine: Engine) {
+    use amarktai::domain::bot::Exchange;
+    use amarktai::domain::candles::{Candle, Pair as SeriesPair, Series, Timeframe};
+    use amarktai::engine::scheduler;
+    use amarktai::trading::strategy_runner::StrategyExecutor;
+
+    const H: i64 = 3_600_000;
+    // SMA(2) crosses above SMA(3) on candle 6's close and below on candle 9's.
+    const CLOSES: [f64; 11] = [
+        5000.0, 5000.0, 5000.0, 4000.0, 3000.0, 4000.0, 6000.0, 8000.0, 7000.0, 5000.0, 3000.0,
+    ];
+    // The clock moves forward 12 hours: the session must outlive it.
+    let vars = [
+        ("ENABLE_SCHEDULERS", "true"),
+        ("ACCESS_TOKEN_EXPIRES_MIN", "1440"),
+    ];
+    let live = setup(&engine, Provider::Binance, &vars).await;
+    let state = &live.app.state;
+    let t0 = (state.clock.now().timestamp_millis() / H + 1) * H;
+    let candles: Vec<Candle> = CLOSES
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Candle {
+            open_time: t0 + i as i64 * H,
+            open: *c,
+            high: *c,
+            low: *c,
+            close: *c,
+            volume: 1.0,
+        })
+        .collect();
+    let series = Series::new(
+        Exchange::Binance,
+        SeriesPair::parse("BTC/USDT").unwrap(),
+        Timeframe::H1,
+    );
+    async fn run_at(live: &Live, series: &Series, candles: &[Candle], t0: i64, hours: i64) {
+        let state = &live.app.state;
+        live.clock
+            .set(chrono::DateTime::from_timestamp_millis(t0 + hours * H + 5_000).unwrap());
+        state
+            .store
+            .candles
+            .upsert_many(series, &candles[..hours as usize])
+            .await
+            .unwrap();
+        let report = scheduler::tick(state, &StrategyExecutor::new(state.clone()))
+            .await
+            .unwrap();
+        assert_eq!(report.failed, 0, "{report:?}");
+    }
+    let run = |hours: i64| run_at(&live, &series, &candles, t0, hours);
+    let decisions_path = format!("/api/bots/{}/decisions", live.bot_id);
+    run(7).await;
+    let list = body(live.app.get_auth(&decisions_path, &live.token).await).await;
+    assert_eq!(list["decisions"][0]["decision"], "enter_long", "{list}");
+    assert_eq!(
+        live.fake.order_sends(),
+        0,
+        "decided on the close, sent at the next evaluation"
+    );
+    // Candle 7 opened at 8,000: the market order goes to the exchange at its price now.
+    live.fake.set_price("BTC/USDT", 8_000.0);
+    run(8).await;
+    assert_eq!(live.fake.order_sends(), 1);
+    let orders = live.live_orders().await;
+    let entry = &orders[0];
+    assert_eq!(entry["state"], "filled", "{entry}");
+    assert_eq!(
+        entry["reference_price"], 8_000.0,
+        "the candle open the decision saw"
+    );
+    let position = live.position().await;
+    assert_eq!(position["entry_price"], 8_000.0, "{position}");
+    let list = body(live.app.get_auth(&decisions_path, &live.token).await).await;
+    let enter = list["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["decision"] == "enter_long")
+        .unwrap()
+        .clone();
+    assert_eq!(enter["order_id"], entry["order_record_id"], "{enter}");
+
+    live.fake.set_price("BTC/USDT", 3_000.0);
+    run(9).await;
+    run(10).await;
+    assert_eq!(
+        live.fake.order_sends(),
+        1,
+        "exit decided on candle 9's close"
+    );
+    run(11).await;
+    assert_eq!(live.fake.order_sends(), 2);
+    let trades = body(live.app.get_auth("/api/trades/recent", &live.token).await).await;
+    let trades = trades["trades"].as_array().unwrap().clone();
+    assert_eq!(trades.len(), 1, "{trades:?}");
+    assert!(
+        trades[0]["profit_loss"].as_f64().unwrap() < -600.0,
+        "{}",
+        trades[0]
+    );
+    assert_eq!(trades[0]["exit_price"], 3_000.0);
+    assert_eq!(live.position().await, Value::Null);
+    live.app.stop().await;
+}
+
 /// Half fills at once, the rest at the next look-up: two fills, one position, booked once.
 async fn a_partial_then_full_fill_is_booked_once(engine: Engine) {
     let live = setup(&engine, Provider::Binance, &[]).await;
@@ -788,6 +899,7 @@ async fn live_orders_are_private(engine: Engine) {
 
 on_both_engines!(
     a_live_bot_enters_and_exits_on_each_exchange,
+    a_live_bot_sends_its_strategy_decisions,
     a_partial_then_full_fill_is_booked_once,
     a_timeout_after_accept_makes_exactly_one_order,
     a_refused_send_is_retried_after_a_lookup,

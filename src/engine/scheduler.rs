@@ -34,16 +34,20 @@ pub trait TradeExecutor: Send + Sync + 'static {
     async fn execute(&self, bot: &Bot) -> AppResult<Execution>;
 }
 
-/// True when `bot` may trade now: running, paper, its owner's paper mode on and emergency stop
-/// off, not switched off by an admin override, and both trading flags on. Live bots are not the
-/// scheduler's business (live orders need `ENABLE_LIVE_TRADING` and the bay; see SPEC §8).
+/// True when `bot` may trade now: running, its owner's mode for it on (paper mode for paper
+/// bots; live mode and `ENABLE_LIVE_TRADING` for live bots, whose orders then pass every live
+/// gate in `trading::live`), emergency stop off, not switched off by an admin override, and
+/// both trading flags on.
 pub fn is_eligible(bot: &Bot, owner: &UserSettings, flags: &FeatureFlags) -> bool {
     let admin_disabled = bot.override_rules.get("trading_enabled") == Some(&false.into());
+    let mode_on = match bot.trading_mode {
+        TradingMode::Paper => owner.paper_trading,
+        TradingMode::Live => owner.live_trading && flags.enable_live_trading,
+    };
     flags.enable_trading
         && flags.enable_schedulers
         && bot.status == BotStatus::Active
-        && bot.trading_mode == TradingMode::Paper
-        && owner.paper_trading
+        && mode_on
         && !owner.emergency_stop
         && !admin_disabled
 }

@@ -122,6 +122,18 @@ fn scheduler_eligibility_rules() {
         b.status = status;
         assert!(!is(&b, &owner, &on), "{status:?}");
     }
+    // A live bot runs only with live mode on and ENABLE_LIVE_TRADING.
+    let mut live = bot.clone();
+    live.trading_mode = amarktai::domain::bot::TradingMode::Live;
+    assert!(!is(&live, &owner, &on), "live mode off");
+    let mut live_owner = owner.clone();
+    live_owner.live_trading = true;
+    assert!(!is(&live, &live_owner, &on), "ENABLE_LIVE_TRADING off");
+    let live_on = amarktai::config::FeatureFlags {
+        enable_live_trading: true,
+        ..on.clone()
+    };
+    assert!(is(&live, &live_owner, &live_on));
 }
 
 // The server's executor (strategies on candles through the order pipeline) is tested in
