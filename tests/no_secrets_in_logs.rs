@@ -199,7 +199,12 @@ async fn passwords_credentials_and_tokens_never_reach_the_logs() {
     );
 
     app.stop().await;
+    tokens.push(live_trading_round_trip().await);
     let logs = captured.text();
+    assert!(
+        logs.contains("live order send: outcome unknown"),
+        "no live order line:\n{logs}"
+    );
 
     // The capture works: the access log and the login outcomes are there.
     for route in [
@@ -256,6 +261,94 @@ async fn passwords_credentials_and_tokens_never_reach_the_logs() {
             panic!("{what} in the logs: {}", &logs[start..end]);
         }
     }
+}
+
+/// A live bot on KuCoin (key, secret and passphrase all sign requests): an entry whose answer
+/// times out after the exchange accepted it, the exit, and an emergency stop. Returns the
+/// user's access token (searched for in the logs too).
+async fn live_trading_round_trip() -> String {
+    use amarktai::domain::bot::{BotStatus, TradingMode};
+    use amarktai::domain::price::FixedPrices;
+    use amarktai::exchange::orders::SymbolRules;
+    use amarktai::exchange::Provider;
+    use fake_exchange::live::{Failure, FakeExchange};
+
+    let fake = FakeExchange::start(Provider::Kucoin).await;
+    fake.set_price("BTC/USDT", 50_000.0);
+    fake.set_rules(
+        "BTC/USDT",
+        SymbolRules {
+            min_amount: 0.00001,
+            amount_step: 0.00001,
+            min_notional: 10.0,
+        },
+    );
+    fake.set_balance("USDT", 10_000.0);
+    let config = TestConfig::new(&Engine::Sqlite)
+        .set("API_KEY_ENCRYPTION_KEY", &base64_key())
+        .set("KUCOIN_BASE_URL", &fake.base_url())
+        .set("EXCHANGE_TIMEOUT_SECONDS", "1")
+        .set("ENABLE_TRADING", "true")
+        .set("ENABLE_LIVE_TRADING", "true");
+    let app = TestApp::spawn_with(config, axum::Router::new()).await;
+    app.state
+        .prices
+        .set(Arc::new(FixedPrices::new().with("BTC/USDT", 50_000.0)));
+    let registered = app.register("live-logs@example.com").await;
+    let access = token(&registered, "access_token");
+    let user_id = registered["user"]["id"]
+        .as_str()
+        .expect("user id")
+        .to_string();
+    let keys = json!({"provider": "kucoin", "api_key": KEY, "api_secret": SECRET, "passphrase": PASSPHRASE});
+    let saved = call(&app, "POST", "/api/keys/save", Some(&access), keys).await;
+    assert_eq!(saved["success"], true, "{saved}");
+    let now = app.state.clock.now();
+    app.state
+        .store
+        .keys
+        .record_test(&user_id, "kucoin", "test_ok", now, None)
+        .await
+        .expect("key status");
+    let mode = json!({"mode": "liveTrading", "enabled": true});
+    call(&app, "PUT", "/api/system/mode", Some(&access), mode).await;
+    let bot = json!({"name": "Live logs", "exchange": "kucoin", "risk_mode": "balanced",
+        "initial_capital": 500, "pair": "BTC/USDT", "position_size_pct": 100,
+        "strategy": {"name": "sma_cross", "params": {"fast": 2, "slow": 3}}});
+    let bot = call(&app, "POST", "/api/bots", Some(&access), bot).await;
+    let bot_id = bot["id"].as_str().expect("bot id").to_string();
+    amarktai::store::bots::update_bot::<amarktai::store::StoreError, _>(
+        app.state.store.bots.as_ref(),
+        None,
+        &user_id,
+        &bot_id,
+        |b| {
+            b.trading_mode = TradingMode::Live;
+            b.status = BotStatus::Active;
+            Ok(true)
+        },
+    )
+    .await
+    .expect("bot made live");
+    fake.fail_next_order(1, Failure::TimeoutAfterAccept);
+    let path = format!("/api/bots/{bot_id}/force-enter");
+    let entered = call(&app, "POST", &path, Some(&access), json!({})).await;
+    assert_eq!(entered["success"], true, "{entered}");
+    let path = format!("/api/bots/{bot_id}/force-exit");
+    let exited = call(&app, "POST", &path, Some(&access), json!({})).await;
+    assert_eq!(exited["success"], true, "{exited}");
+    let stop = call(
+        &app,
+        "POST",
+        "/api/system/emergency-stop",
+        Some(&access),
+        json!({}),
+    )
+    .await;
+    assert_eq!(stop["success"], true, "{stop}");
+    assert_eq!(fake.orders_stored(), 2, "one entry, one exit");
+    app.stop().await;
+    access
 }
 
 async fn seen(server: &MockServer) -> usize {
