@@ -38,7 +38,7 @@ export async function mockedSteps({ browser, server, user: USER, newPage }) {
       indicators: { sma_fast: candles[i][4] + 1, sma_slow: candles[i][4] - 1 } });
     const decisions = Array.from({ length: 26 }, (_, k) => k + 4).reverse()
       .map((i) => decision(i, i === 8 ? 'enter_long' : i === 20 ? 'exit' : 'hold', i === 8 || i === 20 ? `o${i}` : null));
-    const bot = { id: 'mock-bot', name: 'Mock Crossing', status: 'paused', exchange: 'luno', pair: 'BTC/ZAR', timeframe: '1h',
+    const bot = { id: 'mock-bot', name: 'Mock Crossing', status: 'paused', mode: 'live', exchange: 'luno', pair: 'BTC/ZAR', timeframe: '1h',
       strategy: { name: 'sma_cross', params: { fast: 5, slow: 10 } }, params: { stop_loss_pct: 2, take_profit_pct: 3, trailing_stop_pct: 0, position_size_pct: 10, cooldown_candles: 3 } };
     const answers = {
       '/api/bots/mock-bot': bot,
@@ -46,6 +46,15 @@ export async function mockedSteps({ browser, server, user: USER, newPage }) {
         cooldown_left: 0, last_candle_time: t0 + 29 * H, mark_price: 100, mark_time: t0 + 29 * H, unrealized_pnl: null, stop_price: null, target_price: null },
       '/api/bots/mock-bot/decisions': { bot_id: 'mock-bot', count: decisions.length, decisions },
       '/api/market/candles': { exchange: 'luno', pair: 'BTC/ZAR', timeframe: '1h', candles },
+      '/api/orders/live': { count: 2, orders: [
+        { id: 'l2', side: 'sell', amount: 0.001, state: 'partially_filled', filled_amount: 0.0004, average_price: 101, rejection_reason: null,
+          client_order_id: 'amk2', created_at: new Date(t0 + 21 * H).toISOString(),
+          fills: [{ trade_id: 't3', price: 101, amount: 0.0004, fee: 0.04, fee_currency: 'ZAR', at: new Date(t0 + 21 * H).toISOString() }] },
+        { id: 'l1', side: 'buy', amount: 0.001, state: 'filled', filled_amount: 0.001, average_price: 99.5, rejection_reason: null,
+          client_order_id: 'amk1', created_at: new Date(t0 + 9 * H).toISOString(),
+          fills: [{ trade_id: 't1', price: 99, amount: 0.0005, fee: 0.0000005, fee_currency: 'BTC', at: new Date(t0 + 9 * H).toISOString() },
+            { trade_id: 't2', price: 100, amount: 0.0005, fee: 0.0000005, fee_currency: 'BTC', at: new Date(t0 + 9 * H).toISOString() }] },
+      ] },
     };
     await p7.route((url) => Object.hasOwn(answers, url.pathname), (route) => route.fulfill({
       status: 200, contentType: 'application/json', body: JSON.stringify(answers[new URL(route.request().url()).pathname]) }));
@@ -58,6 +67,9 @@ export async function mockedSteps({ browser, server, user: USER, newPage }) {
       expect(await p7.locator('svg.chart g.marker-buy').count() === 1 && await p7.locator('svg.chart g.marker-sell').count() === 1, 'a buy and a sell marker for the two filled decisions');
       expect(await p7.getAttribute('svg.chart g.marker-buy', 'data-time') === String(t0 + 8 * H), 'the buy marker sits on its decision candle');
       expect(await p7.locator('#decision-log tbody tr').count() === 26, 'the decision log lists every decision');
+      expect(await p7.locator('#live-orders tbody tr').count() === 2, 'a live bot lists its live orders');
+      expect(await p7.locator('#live-orders tr[data-state=partially_filled]').count() === 1, 'each order shows its state');
+      expect((await p7.locator('#live-orders tr[data-state=filled]').innerText()).includes('0.0005 @ 99'), 'and every fill');
       await shot(p7, '07e-bot-page-signals');
     } finally {
       await context7.close();

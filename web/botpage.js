@@ -1,5 +1,6 @@
 // One bot's page (#/bot/<id>): its candles with the strategy's indicator lines and its buy/sell
-// markers, the open position with force-exit/force-enter, the decision log, and the setup form.
+// markers, the open position with force-exit/force-enter, the decision log, the live orders
+// (live bots: state and every fill as the exchange reported it), and the setup form.
 
 import { get, post, put } from './api.js';
 import { h, clear, panel, showError, toast, money, badge, showFieldErrors } from './ui.js';
@@ -25,8 +26,10 @@ export function mount(root, ctx) {
   const chart = panel('Price and signals');
   const position = panel('Position');
   const log = panel('Decisions');
+  const orders = panel('Live orders');
+  orders.el.hidden = true;
   const edit = panel('Strategy and risk');
-  root.append(back, title, chart.el, position.el, log.el, edit.el);
+  root.append(back, title, chart.el, position.el, orders.el, log.el, edit.el);
   if (!id) { showError(chart.body, new Error('No bot chosen')); return null; }
   const path = `/bots/${encodeURIComponent(id)}`;
   let editorFor = null;
@@ -93,6 +96,21 @@ export function mount(root, ctx) {
         h('td', { class: 'mono', text: d.order_id ? d.order_id.slice(0, 8) : '' })))))));
   };
 
+  const drawOrders = (bot, list) => {
+    clear(orders.body);
+    orders.el.hidden = bot.mode !== 'live' && list.length === 0;
+    if (list.length === 0) { orders.body.append(h('p', { class: 'muted', text: 'No live orders yet.' })); return; }
+    const fills = (o) => o.fills.map((f) => `${f.amount} @ ${f.price} (fee ${f.fee} ${f.fee_currency})`).join('; ') || '–';
+    orders.body.append(h('div', { class: 'table-wrap' }, h('table', { id: 'live-orders' },
+      h('thead', {}, h('tr', {}, ...['Sent', 'Side', 'Amount', 'State', 'Filled', 'Avg price', 'Fills', 'Client id'].map((t) => h('th', { scope: 'col', text: t })))),
+      h('tbody', {}, ...list.map((o) => h('tr', { 'data-state': o.state },
+        h('td', { text: when(Date.parse(o.created_at)) }), h('td', { text: o.side }),
+        h('td', { text: String(o.amount) }), h('td', {}, badge(o.state), o.rejection_reason ? h('span', { class: 'muted', text: ` ${o.rejection_reason}` }) : ''),
+        h('td', { text: String(o.filled_amount) }),
+        h('td', { text: o.average_price ? Number(o.average_price).toLocaleString(undefined, { maximumSignificantDigits: 10 }) : '–' }),
+        h('td', { text: fills(o) }), h('td', { class: 'mono', text: o.client_order_id })))))));
+  };
+
   const drawEditor = async (bot) => {
     if (editorFor === bot.id) return;
     editorFor = bot.id;
@@ -122,7 +140,8 @@ export function mount(root, ctx) {
 
   const reload = async () => {
     try {
-      const [bot, pos, list] = await Promise.all([get(path), get(`${path}/position`), get(`${path}/decisions?limit=500`)]);
+      const [bot, pos, list, live] = await Promise.all([get(path), get(`${path}/position`), get(`${path}/decisions?limit=500`),
+        get(`/orders/live?bot_id=${encodeURIComponent(id)}&limit=50`)]);
       ctx.stamp();
       clear(title).append(`${bot.name} `, badge(bot.status));
       const q = new URLSearchParams({ exchange: bot.exchange, pair: bot.pair, timeframe: bot.timeframe, limit: String(CANDLES) });
@@ -130,6 +149,7 @@ export function mount(root, ctx) {
       drawChart(bot, candles, list.decisions);
       drawPosition(bot, pos);
       drawLog(list.decisions);
+      drawOrders(bot, live.orders);
       drawEditor(bot);
     } catch (err) {
       showError(chart.body, err);
