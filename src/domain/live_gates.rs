@@ -159,7 +159,7 @@ pub fn check_order(i: &OrderGateInputs) -> Result<(), LiveRefusal> {
             ),
         );
     }
-    if !(i.amount > 0.0) || i.amount < i.min_amount {
+    if i.amount.is_nan() || i.amount <= 0.0 || i.amount < i.min_amount {
         return refuse(
             LiveGate::ExchangeMinimum,
             format!(
@@ -235,7 +235,8 @@ mod tests {
     #[test]
     fn account_gates_refuse_in_order() {
         assert_eq!(gate(check_account(&account())), None);
-        let cases: Vec<(Box<dyn Fn(&mut AccountGateInputs)>, LiveGate)> = vec![
+        type Change = Box<dyn Fn(&mut AccountGateInputs)>;
+        let cases: Vec<(Change, LiveGate)> = vec![
             (Box::new(|i| i.live_enabled = false), LiveGate::Flags),
             (Box::new(|i| i.trading_enabled = false), LiveGate::Flags),
             (Box::new(|i| i.user_live_mode = false), LiveGate::LiveMode),

@@ -168,7 +168,7 @@ pub fn client_order_id(id: &str) -> String {
 /// Floors `amount` to a multiple of `step` (never sells more than held), tolerant of float
 /// noise: 0.30000000000000004 / 0.1 is 3, not 2.
 pub fn floor_to_step(amount: f64, step: f64) -> f64 {
-    if !(step > 0.0) || !amount.is_finite() {
+    if step.is_nan() || step <= 0.0 || !amount.is_finite() {
         return amount;
     }
     let units = (amount / step + 1e-9).floor();
@@ -401,7 +401,7 @@ impl LiveOrder {
                 + sold * (self.reference_price - proceeds / sold),
             exit_reason: reason,
         };
-        let rest = (!dust).then(|| OpenPosition {
+        let rest = (!dust).then_some(OpenPosition {
             size: position.size - sold,
             entry_fee: position.entry_fee - entry_fee,
             entry_slippage: position.entry_slippage * (1.0 - share),
