@@ -7,3 +7,4 @@ pub mod bot_lifecycle;
 pub mod bots;
 pub mod events;
 pub mod keys;
+pub mod wallet;

@@ -43,3 +43,4 @@ pub mod sweep;
 pub mod trade;
 pub mod training;
 pub mod user;
+pub mod wallet;

@@ -32,6 +32,7 @@ pub mod strategies;
 pub mod system;
 pub mod trades;
 pub mod training;
+pub mod wallet;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue, Method};
@@ -73,6 +74,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(strategies::router())
         .merge(backtests::router())
         .merge(dashboard::router())
+        .merge(wallet::router())
 }
 
 /// Builds the full application: routes, fallback, and middleware in one place.

@@ -7,6 +7,7 @@ pub mod candles;
 pub mod chat;
 pub mod common;
 pub mod decisions;
+pub mod funding_plans;
 pub mod keys;
 pub mod leases;
 pub mod ledger;
@@ -31,6 +32,7 @@ pub use bots::BotRepo;
 pub use candles::{CandleRepo, Dataset};
 pub use chat::ChatRepo;
 pub use decisions::DecisionRepo;
+pub use funding_plans::FundingPlanRepo;
 pub use keys::{ApiKeyRecord, ApiKeyRepo};
 pub use leases::LeaseRepo;
 pub use ledger::LedgerRepo;
@@ -91,6 +93,7 @@ pub struct Store {
     pub platform: Arc<dyn PlatformRepo>,
     pub orders: Arc<dyn OrderRepo>,
     pub live_orders: Arc<dyn LiveOrderRepo>,
+    pub funding_plans: Arc<dyn FundingPlanRepo>,
     pub trades: Arc<dyn TradeRepo>,
     /// Read-side aggregates over trades (portfolio, profits, analytics).
     pub trade_stats: Arc<dyn TradeStatsRepo>,
@@ -160,6 +163,7 @@ impl Store {
         let alerts = self.alerts.clear(user_id).await?;
         let chat_messages = self.chat.clear(user_id).await?;
         let live_orders = self.live_orders.delete_for_user(user_id).await?;
+        let funding_plans = self.funding_plans.delete_for_user(user_id).await?;
         let orders = self.orders.delete_for_user(user_id).await?;
         let trades = self.trades.delete_for_user(user_id).await?;
         let ledger = self.ledger.delete_for_user(user_id).await?;
@@ -168,7 +172,7 @@ impl Store {
         let tokens = self.tokens.delete_for_user(user_id).await?;
         let user = self.users.delete(user_id).await?;
         Ok(serde_json::json!({
-            "api_keys": keys, "alerts": alerts, "chat_messages": chat_messages, "orders": orders, "live_orders": live_orders, "trades": trades, "ledger": ledger, "bots": bots, "settings": settings, "tokens": tokens, "user": user,
+            "api_keys": keys, "alerts": alerts, "chat_messages": chat_messages, "orders": orders, "live_orders": live_orders, "funding_plans": funding_plans, "trades": trades, "ledger": ledger, "bots": bots, "settings": settings, "tokens": tokens, "user": user,
         }))
     }
 }

@@ -8,6 +8,7 @@ mod candles;
 mod chat;
 mod dates;
 mod decisions;
+mod funding_plans;
 mod json_doc;
 mod keys;
 mod leases;
@@ -103,6 +104,7 @@ pub async fn open(
         candles: Arc::new(candles::MongoCandles::new(&db)),
         decisions: Arc::new(decisions::MongoDecisions::new(&db)),
         live_orders: Arc::new(live_orders::MongoLiveOrders::new(&db)),
+        funding_plans: Arc::new(funding_plans::MongoFundingPlans::new(&db)),
         backtests: Arc::new(backtests::MongoBacktests::new(&db)),
     })
 }

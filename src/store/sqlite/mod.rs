@@ -7,6 +7,7 @@ mod bots;
 mod candles;
 mod chat;
 mod decisions;
+mod funding_plans;
 mod keys;
 mod leases;
 mod ledger;
@@ -81,6 +82,7 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
         candles: Arc::new(candles::SqliteCandles { pool: pool.clone() }),
         decisions: Arc::new(decisions::SqliteDecisions { pool: pool.clone() }),
         live_orders: Arc::new(live_orders::SqliteLiveOrders { pool: pool.clone() }),
+        funding_plans: Arc::new(funding_plans::SqliteFundingPlans { pool: pool.clone() }),
         backtests: Arc::new(backtests::SqliteBacktests { pool }),
     })
 }
