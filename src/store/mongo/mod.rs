@@ -6,6 +6,7 @@ mod bot_status;
 mod bots;
 mod candles;
 mod chat;
+mod dashboard;
 mod dates;
 mod decisions;
 mod json_doc;
@@ -102,6 +103,7 @@ pub async fn open(
         candles: Arc::new(candles::MongoCandles::new(&db)),
         decisions: Arc::new(decisions::MongoDecisions::new(&db)),
         backtests: Arc::new(backtests::MongoBacktests::new(&db)),
+        dashboard: Arc::new(dashboard::MongoDashboard::new(&db)),
     })
 }
 

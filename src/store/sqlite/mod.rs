@@ -6,6 +6,7 @@ mod bot_status;
 mod bots;
 mod candles;
 mod chat;
+mod dashboard;
 mod decisions;
 mod keys;
 mod leases;
@@ -79,7 +80,8 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
         leases: Arc::new(leases::SqliteLeases { pool: pool.clone() }),
         candles: Arc::new(candles::SqliteCandles { pool: pool.clone() }),
         decisions: Arc::new(decisions::SqliteDecisions { pool: pool.clone() }),
-        backtests: Arc::new(backtests::SqliteBacktests { pool }),
+        backtests: Arc::new(backtests::SqliteBacktests { pool: pool.clone() }),
+        dashboard: Arc::new(dashboard::SqliteDashboard { pool }),
     })
 }
 
