@@ -5,5 +5,8 @@
 pub mod backtests;
 pub mod bot_lifecycle;
 pub mod bots;
+pub mod countdowns;
 pub mod events;
 pub mod keys;
+pub mod overview;
+pub mod training_runs;

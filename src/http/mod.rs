@@ -14,6 +14,7 @@ pub mod bots;
 pub mod chat;
 pub mod chat_conversations;
 pub mod context;
+pub mod countdowns;
 pub mod dashboard;
 pub mod health;
 pub mod keys;
@@ -22,6 +23,7 @@ pub mod market;
 pub mod middleware;
 pub mod openapi;
 pub mod orders;
+pub mod overview;
 pub mod platforms;
 pub mod portfolio;
 pub mod prices;
@@ -32,6 +34,7 @@ pub mod strategies;
 pub mod system;
 pub mod trades;
 pub mod training;
+pub mod training_runs;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue, Method};
@@ -73,6 +76,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(strategies::router())
         .merge(backtests::router())
         .merge(dashboard::router())
+        .merge(countdowns::router())
+        .merge(overview::router())
+        .merge(training_runs::router())
 }
 
 /// Builds the full application: routes, fallback, and middleware in one place.
