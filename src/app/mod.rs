@@ -7,6 +7,7 @@ pub mod bot_lifecycle;
 pub mod bots;
 pub mod countdowns;
 pub mod events;
+pub mod insights;
 pub mod keys;
 pub mod overview;
 pub mod training_runs;

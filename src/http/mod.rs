@@ -17,6 +17,7 @@ pub mod context;
 pub mod countdowns;
 pub mod dashboard;
 pub mod health;
+pub mod insights;
 pub mod keys;
 pub mod ledger;
 pub mod market;
@@ -79,6 +80,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(countdowns::router())
         .merge(overview::router())
         .merge(training_runs::router())
+        .merge(insights::router())
 }
 
 /// Builds the full application: routes, fallback, and middleware in one place.
