@@ -164,11 +164,15 @@ pub async fn create(
 ) -> AppResult<CountdownView> {
     let (label, target) = countdown::validate(label, target).map_err(AppError::validation)?;
     if state.store.dashboard.count_countdowns(user_id).await? >= MAX_PER_USER {
-        return Err(AppError::bad_request("COUNTDOWN_LIMIT_REACHED", MAX_MESSAGE));
+        return Err(AppError::bad_request(
+            "COUNTDOWN_LIMIT_REACHED",
+            MAX_MESSAGE,
+        ));
     }
     let now = state.clock.now();
     let c = Countdown {
-        id: uuid::Uuid::new_v4().to_string(),
+        // v7: ordered by creation, so two made in the same millisecond still list in order.
+        id: uuid::Uuid::now_v7().to_string(),
         user_id: user_id.to_string(),
         label,
         target_amount: target,

@@ -138,7 +138,10 @@ pub async fn insights(state: &AppState, user_id: &str) -> AppResult<Insights> {
     let sentiment = sentiment(wins, losses, trades.len());
     let last_decision = state.store.decisions.recent(user_id, 1).await?.pop();
     let settings = state.store.settings.get(user_id, now).await?;
-    let active = bots.iter().filter(|b| b.status == BotStatus::Active).count() as u64;
+    let active = bots
+        .iter()
+        .filter(|b| b.status == BotStatus::Active)
+        .count() as u64;
     let db = state.store.admin.ping().await.is_ok();
     let market = match pairs.first() {
         Some(p) => format!(
@@ -212,7 +215,10 @@ pub fn prediction_series(symbol: &str, platform: &str, timeframe: &str) -> AppRe
     let mut errors = Vec::new();
     let pair = Pair::parse(&symbol.replace(['-', '_'], "/"));
     if pair.is_none() {
-        errors.push(FieldError::new("symbol", "must look like BTC-ZAR or BTC/ZAR"));
+        errors.push(FieldError::new(
+            "symbol",
+            "must look like BTC-ZAR or BTC/ZAR",
+        ));
     }
     let exchange = Exchange::parse(platform);
     if exchange.is_none() {
@@ -322,7 +328,10 @@ pub async fn greet(state: &AppState, user_id: &str, first_name: &str) -> AppResu
         });
     }
     let bots = state.store.bots.list(user_id, None).await?;
-    let active = bots.iter().filter(|b| b.status == BotStatus::Active).count() as u64;
+    let active = bots
+        .iter()
+        .filter(|b| b.status == BotStatus::Active)
+        .count() as u64;
     let profit = state.store.trades.pnl_since(user_id, None, today).await?;
     let settings = state.store.settings.get(user_id, now).await?;
     let name = if first_name.trim().is_empty() {
@@ -362,7 +371,10 @@ mod tests {
     #[test]
     fn sentiment_is_wins_minus_losses_over_trades() {
         let s = sentiment(3, 1, 4);
-        assert_eq!((s.overall.as_str(), s.score, s.sources_count), ("positive", 0.5, 4));
+        assert_eq!(
+            (s.overall.as_str(), s.score, s.sources_count),
+            ("positive", 0.5, 4)
+        );
         assert_eq!(sentiment(1, 1, 3).overall, "neutral");
         assert_eq!(sentiment(0, 2, 2).overall, "negative");
         assert_eq!(sentiment(0, 0, 0).overall, "unknown");
@@ -371,7 +383,12 @@ mod tests {
     #[test]
     fn prediction_symbols_accept_dash_and_slash() {
         let s = prediction_series("btc-zar", "luno", "1h").unwrap();
-        assert_eq!(s.to_string(), prediction_series("BTC/ZAR", "LUNO", "1h").unwrap().to_string());
+        assert_eq!(
+            s.to_string(),
+            prediction_series("BTC/ZAR", "LUNO", "1h")
+                .unwrap()
+                .to_string()
+        );
         assert!(prediction_series("BTC", "nowhere", "1h").is_err());
     }
 }

@@ -84,7 +84,8 @@ pub async fn overview(state: &AppState, user_id: &str) -> AppResult<Overview> {
         .await?;
     let settings = state.store.settings.get(user_id, now).await?;
     let capital = BotCapital::of(&bots).current;
-    let count = |f: &dyn Fn(&crate::domain::bot::Bot) -> bool| bots.iter().filter(|b| f(b)).count() as u64;
+    let count =
+        |f: &dyn Fn(&crate::domain::bot::Bot) -> bool| bots.iter().filter(|b| f(b)).count() as u64;
     let active = count(&|b| b.status == BotStatus::Active);
     let in_positions: f64 = bots
         .iter()

@@ -59,7 +59,9 @@ async fn start(
     Query(query): Query<StartTraining>,
     body: axum::body::Bytes,
 ) -> AppResult<Json<TrainingStarted>> {
-    let body: StartTraining = parse_optional_json(&body)?;
+    // An empty body or `null` means "everything is in the query".
+    let body: StartTraining =
+        parse_optional_json::<Option<StartTraining>>(&body)?.unwrap_or_default();
     let bot_id = body
         .bot_id
         .or(query.bot_id)
