@@ -2,6 +2,7 @@
 //! `http` and `engine` call `app`; `app` calls `domain`, `store`, `exchange`; nothing here
 //! imports `crate::http`.
 
+pub mod autonomy;
 pub mod backtests;
 pub mod bot_lifecycle;
 pub mod bots;

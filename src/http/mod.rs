@@ -9,6 +9,7 @@ pub mod admin_stats;
 pub mod alerts;
 pub mod analytics;
 pub mod auth;
+pub mod autonomy;
 pub mod backtests;
 pub mod bots;
 pub mod chat;
@@ -81,6 +82,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(overview::router())
         .merge(training_runs::router())
         .merge(insights::router())
+        .merge(autonomy::router())
 }
 
 /// Builds the full application: routes, fallback, and middleware in one place.

@@ -1,0 +1,416 @@
+//! Admin and autonomy checks for the old dashboard: the admin health check, the bodyguard's
+//! on-demand system check, what recent trades say per bot (the learning report), and the
+//! admin email broadcast (through `crate::mail`).
+
+use std::collections::BTreeMap;
+
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::bodyguard::{self, GuardLimits};
+use crate::domain::bot::BotStatus;
+use crate::domain::host;
+use crate::domain::periods::{bucket_start, Period};
+use crate::domain::projection::round2;
+use crate::domain::user::UserStatus;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::mail::{self, Message};
+use crate::state::AppState;
+
+/// `health_score` from passed checks: 100 × passed / total, and its words.
+pub fn score(passed: usize, total: usize) -> (f64, &'static str) {
+    let s = if total == 0 {
+        100.0
+    } else {
+        (passed as f64 * 100.0 / total as f64).round()
+    };
+    let words = if s >= 90.0 {
+        "healthy"
+    } else if s >= 60.0 {
+        "degraded"
+    } else {
+        "critical"
+    };
+    (s, words)
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AdminStatistics {
+    pub users_active: u64,
+    pub users_pending: u64,
+    pub users_blocked: u64,
+    pub bots_total: u64,
+    pub bots_active: u64,
+    pub bots_live: u64,
+}
+
+/// `GET /api/admin/health-check`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AdminHealth {
+    pub health_score: f64,
+    /// `healthy` (>= 90) | `degraded` (>= 60) | `critical`.
+    pub overall_health: String,
+    /// Service -> `ok` | `down` | `disabled` | `not_configured` | `error` | `standby`.
+    pub services: BTreeMap<String, String>,
+    pub statistics: AdminStatistics,
+    pub warnings: Vec<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub timestamp: DateTime<Utc>,
+}
+
+pub async fn admin_health(state: &AppState) -> AppResult<AdminHealth> {
+    let now = state.clock.now();
+    let mut services = BTreeMap::new();
+    let mut warnings = Vec::new();
+    let db = state.store.admin.ping().await.is_ok();
+    services.insert(
+        "database".to_string(),
+        if db { "ok" } else { "down" }.to_string(),
+    );
+    if !db {
+        warnings.push("The database does not answer".to_string());
+    }
+    for (name, engine) in state.engines.snapshot(now) {
+        let status = match (engine.enabled, engine.last_outcome.as_deref()) {
+            (false, _) => "disabled",
+            (true, Some("error")) | (true, Some("timeout")) => "error",
+            (true, Some("standby")) => "standby",
+            _ => "ok",
+        };
+        if status == "error" {
+            warnings.push(format!("Engine {name}: last tick failed"));
+        }
+        services.insert(format!("engine:{name}"), status.to_string());
+    }
+    let smtp = if state.config.smtp.is_some() {
+        "ok"
+    } else {
+        "not_configured"
+    };
+    services.insert("email".into(), smtp.into());
+    let ai = if state.config.openai_api_key.is_some() {
+        "ok"
+    } else {
+        "not_configured"
+    };
+    services.insert("ai".into(), ai.into());
+    let (users, bots) = if db {
+        (
+            state.store.users.count_by_status().await?,
+            state.store.bots.totals().await?,
+        )
+    } else {
+        (Default::default(), Default::default())
+    };
+    let checked = services
+        .values()
+        .filter(|s| *s != "disabled" && *s != "not_configured");
+    let total = checked.clone().count();
+    let passed = checked.filter(|s| *s == "ok" || *s == "standby").count();
+    let (health_score, words) = score(passed, total);
+    Ok(AdminHealth {
+        health_score,
+        overall_health: words.into(),
+        services,
+        statistics: AdminStatistics {
+            users_active: users.active,
+            users_pending: users.pending,
+            users_blocked: users.blocked,
+            bots_total: bots.total,
+            bots_active: bots.active,
+            bots_live: bots.live,
+        },
+        warnings,
+        timestamp: now,
+    })
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HostHealth {
+    /// 1-minute load over cores, percent (`null` where `/proc` is not readable).
+    pub cpu_usage: Option<f64>,
+    pub memory_usage: Option<f64>,
+    /// `ok` | `strained` (either above 90 %) | `unknown`.
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TradingHealth {
+    pub active_bots: u64,
+    pub trades_today: u64,
+    /// Realised profit of every closed trade.
+    pub total_profit: f64,
+    /// `ok` | `at_risk` (a bot breaks a bodyguard rule or the daily loss limit) | `stopped`.
+    pub status: String,
+}
+
+/// `POST /api/autonomous/bodyguard/system-check`: the bodyguard's rules, checked now for the
+/// caller, without acting on them (the bodyguard engine acts on its own schedule).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SystemCheck {
+    #[schema(value_type = String, format = DateTime)]
+    pub timestamp: DateTime<Utc>,
+    pub health_score: f64,
+    pub health_status: String,
+    /// Checks that passed, of `total_checks`.
+    pub passed_checks: usize,
+    pub total_checks: usize,
+    pub system_health: HostHealth,
+    pub trading_health: TradingHealth,
+    pub issues: Vec<String>,
+    pub warnings: Vec<String>,
+    pub recommendations: Vec<String>,
+}
+
+async fn host_health() -> HostHealth {
+    let read = |p: &'static str| async move { tokio::fs::read_to_string(p).await.ok() };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let cpu = read("/proc/loadavg")
+        .await
+        .and_then(|t| host::parse_loadavg(&t))
+        .map(|l| round2(l.load_1m / cores * 100.0));
+    let memory = read("/proc/meminfo")
+        .await
+        .and_then(|t| host::parse_meminfo(&t))
+        .map(|m| round2(m.used_percent));
+    let status = match (cpu, memory) {
+        (None, None) => "unknown",
+        (c, m) if c.unwrap_or(0.0) > 90.0 || m.unwrap_or(0.0) > 90.0 => "strained",
+        _ => "ok",
+    };
+    HostHealth {
+        cpu_usage: cpu,
+        memory_usage: memory,
+        status: status.into(),
+    }
+}
+
+pub async fn system_check(state: &AppState, user_id: &str) -> AppResult<SystemCheck> {
+    let now = state.clock.now();
+    state.store.trades.repair(Some(user_id)).await?;
+    let bots = state.store.bots.list(user_id, None).await?;
+    let settings = state.store.settings.get(user_id, now).await?;
+    let limits = GuardLimits::from_config(&state.config.trading);
+    let (mut issues, mut warnings, mut recommendations) = (Vec::new(), Vec::new(), Vec::new());
+    let mut total = 0;
+    let mut passed = 0;
+    let mut check = |ok: bool| {
+        total += 1;
+        if ok {
+            passed += 1;
+        }
+        ok
+    };
+    if !check(state.store.admin.ping().await.is_ok()) {
+        issues.push("The database does not answer".to_string());
+    }
+    if !check(!settings.emergency_stop) {
+        warnings.push("Your emergency stop is on: no bot trades".to_string());
+        recommendations.push("Lift the emergency stop when you are ready to trade again".into());
+    }
+    let trading: Vec<_> = bots
+        .iter()
+        .filter(|b| matches!(b.status, BotStatus::Active | BotStatus::Paused))
+        .collect();
+    for bot in &trading {
+        if let Some(v) = bodyguard::check_bot(bot, now, &limits) {
+            check(false);
+            issues.push(format!("{}: {}", bot.name, v.message));
+            recommendations.push(format!("Review {}'s strategy and risk settings", bot.name));
+        } else {
+            check(true);
+        }
+    }
+    let daily_ok = !bodyguard::daily_loss_breached(&bots, now, &limits);
+    if !check(daily_ok) {
+        issues.push(format!(
+            "Today's loss reached the daily limit of {} %",
+            limits.daily_loss_limit_pct
+        ));
+    }
+    let active = bots
+        .iter()
+        .filter(|b| b.status == BotStatus::Active)
+        .count() as u64;
+    if active == 0 && !bots.is_empty() {
+        warnings.push("None of your bots is active".into());
+    }
+    let today = bucket_start(now, Period::Daily);
+    let today_totals = state.store.trade_stats.totals(user_id, Some(today)).await?;
+    let all = state.store.trade_stats.totals(user_id, None).await?;
+    let host = host_health().await;
+    if host.status == "strained" {
+        warnings.push("The server is under heavy load".into());
+    }
+    let (health_score, words) = score(passed, total);
+    Ok(SystemCheck {
+        timestamp: now,
+        health_score,
+        health_status: words.into(),
+        passed_checks: passed,
+        total_checks: total,
+        system_health: host,
+        trading_health: TradingHealth {
+            active_bots: active,
+            trades_today: today_totals.results.total,
+            total_profit: round2(all.profit),
+            status: if settings.emergency_stop {
+                "stopped"
+            } else if issues.is_empty() {
+                "ok"
+            } else {
+                "at_risk"
+            }
+            .into(),
+        },
+        issues,
+        warnings,
+        recommendations,
+    })
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LearningReport {
+    pub trades_analyzed: usize,
+    /// Percent of the analysed trades that won.
+    pub win_rate: f64,
+    pub avg_profit: f64,
+    /// One line per bot: what its recent trades show. No parameter is changed by this call.
+    pub updates: Vec<String>,
+}
+
+/// `POST /api/autonomous/learning/trigger`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Learning {
+    pub message: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub timestamp: DateTime<Utc>,
+    pub report: LearningReport,
+}
+
+/// Closed trades the learning report reads (the newest).
+pub const LEARNING_TRADES: u32 = 100;
+
+pub async fn learning(state: &AppState, user_id: &str) -> AppResult<Learning> {
+    state.store.trades.repair(Some(user_id)).await?;
+    let trades = state.store.trades.recent(user_id, LEARNING_TRADES).await?;
+    let mut per_bot: BTreeMap<&str, (usize, usize, f64)> = BTreeMap::new();
+    for t in &trades {
+        let e = per_bot.entry(t.bot_name.as_str()).or_default();
+        e.0 += 1;
+        e.1 += usize::from(t.profit_loss > 0.0);
+        e.2 += t.profit_loss;
+    }
+    let n = trades.len();
+    let wins = trades.iter().filter(|t| t.profit_loss > 0.0).count();
+    let sum: f64 = trades.iter().map(|t| t.profit_loss).sum();
+    let pct = |w: usize, n: usize| {
+        if n == 0 {
+            0.0
+        } else {
+            round2(w as f64 * 100.0 / n as f64)
+        }
+    };
+    let updates = per_bot
+        .into_iter()
+        .map(|(name, (count, won, profit))| {
+            format!(
+                "{name}: {count} trades, {}% won, average {:.2} per trade",
+                pct(won, count),
+                profit / count as f64
+            )
+        })
+        .collect();
+    Ok(Learning {
+        message: format!(
+            "Analysed your last {n} closed trades; no strategy parameters were changed"
+        ),
+        timestamp: state.clock.now(),
+        report: LearningReport {
+            trades_analyzed: n,
+            win_rate: pct(wins, n),
+            avg_profit: if n == 0 { 0.0 } else { round2(sum / n as f64) },
+            updates,
+        },
+    })
+}
+
+/// Checks a broadcast's fields (422 naming each bad one).
+pub fn check_broadcast(
+    subject: Option<&str>,
+    message: Option<&str>,
+) -> AppResult<(String, String)> {
+    let subject = subject.map(str::trim).unwrap_or_default();
+    let message = message.map(str::trim).unwrap_or_default();
+    let mut errors = Vec::new();
+    if subject.is_empty() || subject.chars().count() > 200 {
+        errors.push(FieldError::new("subject", "must be 1 to 200 characters"));
+    }
+    if message.is_empty() || message.len() > 50_000 {
+        errors.push(FieldError::new("message", "must be 1 to 50,000 bytes"));
+    }
+    if errors.is_empty() {
+        Ok((subject.to_string(), message.to_string()))
+    } else {
+        Err(AppError::validation(errors))
+    }
+}
+
+/// Mails every active user; 503 when SMTP is not configured or the server cannot be used.
+pub async fn broadcast(
+    state: &AppState,
+    subject: &str,
+    message: &str,
+) -> AppResult<mail::Delivery> {
+    let Some(smtp) = state.config.smtp.as_ref() else {
+        return Err(AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "EMAIL_NOT_CONFIGURED",
+            "Email is not configured on this server (set SMTP_URL and SMTP_FROM)",
+        ));
+    };
+    let mut recipients = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = state.store.users.list(500, offset).await?;
+        let count = page.len() as u32;
+        recipients.extend(
+            page.into_iter()
+                .filter(|u| u.status == UserStatus::Active)
+                .map(|u| u.email),
+        );
+        if count < 500 {
+            break;
+        }
+        offset += count;
+    }
+    let msg = Message {
+        subject,
+        body: message,
+    };
+    mail::send_each(smtp, &recipients, &msg, state.clock.now())
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "email broadcast failed");
+            AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "EMAIL_UNAVAILABLE",
+                "The mail server could not be used; nothing more was sent",
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_are_the_share_of_passed_checks() {
+        assert_eq!(score(4, 4), (100.0, "healthy"));
+        assert_eq!(score(2, 3), (67.0, "degraded"));
+        assert_eq!(score(1, 3), (33.0, "critical"));
+        assert_eq!(score(0, 0), (100.0, "healthy"));
+    }
+}
