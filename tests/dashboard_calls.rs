@@ -2,12 +2,16 @@
 //! values computed by hand from seeded bots, trades and candles, auth, other users' ids, and
 //! bad input in the error envelope.
 
+#[path = "dashboard_calls/autonomy.rs"]
+mod autonomy;
 mod common;
 #[path = "dashboard_calls/countdowns.rs"]
 mod countdowns;
 #[path = "dashboard_calls/insights.rs"]
 mod insights;
 mod portfolio_support;
+#[path = "dashboard_calls/smtp_sink.rs"]
+mod smtp_sink;
 #[path = "dashboard_calls/summary.rs"]
 mod summary;
 #[path = "dashboard_calls/training.rs"]
@@ -40,8 +44,13 @@ pub async fn seeded(engine: &Engine) -> (TestApp, Trader) {
 
 /// `seeded`, with the server's clock to move.
 pub async fn seeded_with_clock(engine: &Engine) -> (TestApp, Trader, ManualClock) {
+    seeded_on(TestConfig::new(engine)).await
+}
+
+/// `seeded` on a given configuration.
+pub async fn seeded_on(config: TestConfig) -> (TestApp, Trader, ManualClock) {
     let clock = ManualClock::new(now());
-    let app = TestApp::spawn_with_clock(TestConfig::new(engine), clock.clone()).await;
+    let app = TestApp::spawn_with_clock(config, clock.clone()).await;
     let me = trader(&app, "owner@example.com").await;
     let t = |at, pnl| trade(&me.user_id, &me.bot_id, at, pnl, 0.0);
     seed(
@@ -115,6 +124,7 @@ async fn every_route_needs_a_token(engine: Engine) {
         "/api/flokx/alerts",
         "/api/training/history",
         "/api/training/some-id/status",
+        "/api/admin/health-check",
     ];
     for path in gets {
         let resp = client.get(app.url(path)).send().await.expect("request");
@@ -123,6 +133,10 @@ async fn every_route_needs_a_token(engine: Engine) {
         assert!(body["detail"].is_string(), "GET {path}: envelope");
     }
     let posts = [
+        "/api/admin/email/broadcast",
+        "/api/autonomous/bodyguard/system-check",
+        "/api/autonomous/learning/trigger",
+        "/api/profits/reinvest",
         "/api/countdowns",
         "/api/countdowns/",
         "/api/ai/chat/greeting",
