@@ -112,7 +112,7 @@ pub async fn insights(state: &AppState, user_id: &str) -> AppResult<Insights> {
         by_series.entry(s.to_string()).or_insert((s, 0)).1 += 1;
     }
     let mut ranked: Vec<(Series, usize)> = by_series.into_values().collect();
-    ranked.sort_by(|a, b| b.1.cmp(&a.1));
+    ranked.sort_by_key(|r| std::cmp::Reverse(r.1));
     let mut pairs = Vec::new();
     for (series, _) in ranked {
         let closes = closes(state, &series).await?;
