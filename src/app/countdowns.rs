@@ -11,6 +11,7 @@ use crate::domain::countdown::{self, Countdown, MAX_MESSAGE, MAX_PER_USER};
 use crate::domain::projection::{self, round2, ProfitRecord, Projections};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::store::StoreError;
 
 /// The countdown-to-million target.
 pub const MILLION: f64 = 1_000_000.0;
@@ -163,12 +164,6 @@ pub async fn create(
     target: Option<f64>,
 ) -> AppResult<CountdownView> {
     let (label, target) = countdown::validate(label, target).map_err(AppError::validation)?;
-    if state.store.dashboard.count_countdowns(user_id).await? >= MAX_PER_USER {
-        return Err(AppError::bad_request(
-            "COUNTDOWN_LIMIT_REACHED",
-            MAX_MESSAGE,
-        ));
-    }
     let now = state.clock.now();
     let c = Countdown {
         // v7: ordered by creation, so two made in the same millisecond still list in order.
@@ -179,7 +174,25 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    state.store.dashboard.insert_countdown(&c).await?;
+    // The first free slot wins; when every slot is taken (even by a concurrent request) the
+    // user is at the maximum.
+    let mut stored = false;
+    for slot in 0..MAX_PER_USER as u32 {
+        match state.store.dashboard.insert_countdown(&c, slot).await {
+            Ok(()) => {
+                stored = true;
+                break;
+            }
+            Err(StoreError::Duplicate(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if !stored {
+        return Err(AppError::bad_request(
+            "COUNTDOWN_LIMIT_REACHED",
+            MAX_MESSAGE,
+        ));
+    }
     let s = standing(state, user_id).await?;
     Ok(view(c, &s, now))
 }

@@ -10,8 +10,9 @@ use crate::domain::countdown::Countdown;
 pub trait DashboardRepo: Send + Sync {
     /// The user's countdowns, oldest first.
     async fn countdowns(&self, user_id: &str) -> StoreResult<Vec<Countdown>>;
-    async fn count_countdowns(&self, user_id: &str) -> StoreResult<u64>;
-    async fn insert_countdown(&self, countdown: &Countdown) -> StoreResult<()>;
+    /// Stores the countdown in `slot` (0-based, below the per-user maximum); a slot already
+    /// taken is `StoreError::Duplicate` (the unique (user, slot) key decides races).
+    async fn insert_countdown(&self, countdown: &Countdown, slot: u32) -> StoreResult<()>;
     /// False when the user has no such countdown (someone else's included).
     async fn delete_countdown(&self, user_id: &str, id: &str) -> StoreResult<bool>;
     /// Marks `day` greeted for the user; false when it already was (one insert, so two

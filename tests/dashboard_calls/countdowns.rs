@@ -193,7 +193,36 @@ async fn bad_countdowns_are_422_naming_the_fields(engine: Engine) {
     );
 }
 
+async fn racing_creations_still_stop_at_two(engine: Engine) {
+    let (app, me) = seeded(&engine).await;
+    let posts = (0..6).map(|i| {
+        app.post_auth(
+            "/api/countdowns",
+            &me.token,
+            json!({"label": format!("Goal {i}"), "target_amount": 5000}),
+        )
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(posts)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        2,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 400).count(),
+        4,
+        "{statuses:?}"
+    );
+    let list = json_of(app.get_auth("/api/countdowns", &me.token).await).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(2));
+}
+
 on_both_engines!(
+    racing_creations_still_stop_at_two,
     the_million_countdown_projects_realised_daily_profit,
     custom_countdowns_are_capped_at_two_and_private,
     bad_countdowns_are_422_naming_the_fields,

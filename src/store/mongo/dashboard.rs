@@ -18,6 +18,8 @@ struct CountdownDoc {
     #[serde(rename = "_id")]
     id: String,
     user_id: String,
+    #[serde(default)]
+    slot: i64,
     label: String,
     target_amount: f64,
     #[serde(deserialize_with = "super::dates::required")]
@@ -72,17 +74,11 @@ impl DashboardRepo for MongoDashboard {
             .collect())
     }
 
-    async fn count_countdowns(&self, user_id: &str) -> StoreResult<u64> {
-        self.countdowns
-            .count_documents(doc! {"user_id": user_id})
-            .await
-            .map_err(map_err)
-    }
-
-    async fn insert_countdown(&self, c: &Countdown) -> StoreResult<()> {
+    async fn insert_countdown(&self, c: &Countdown, slot: u32) -> StoreResult<()> {
         let d = CountdownDoc {
             id: c.id.clone(),
             user_id: c.user_id.clone(),
+            slot: i64::from(slot),
             label: c.label.clone(),
             target_amount: c.target_amount,
             created_at: to_bson(c.created_at),

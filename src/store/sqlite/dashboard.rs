@@ -37,22 +37,14 @@ impl DashboardRepo for SqliteDashboard {
             .collect())
     }
 
-    async fn count_countdowns(&self, user_id: &str) -> StoreResult<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM countdowns WHERE user_id = ?")
-            .bind(user_id)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(map_err)?;
-        Ok(n.max(0) as u64)
-    }
-
-    async fn insert_countdown(&self, c: &Countdown) -> StoreResult<()> {
+    async fn insert_countdown(&self, c: &Countdown, slot: u32) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO countdowns (id, user_id, label, target_amount, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO countdowns (id, user_id, slot, label, target_amount, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&c.id)
         .bind(&c.user_id)
+        .bind(i64::from(slot))
         .bind(&c.label)
         .bind(c.target_amount)
         .bind(to_millis(c.created_at))
