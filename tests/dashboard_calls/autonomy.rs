@@ -143,6 +143,31 @@ async fn a_broadcast_mails_every_active_user_through_smtp(engine: Engine) {
     assert_eq!(h["services"]["email"], "ok");
 }
 
+async fn an_unreachable_mail_server_is_503_and_audited(engine: Engine) {
+    // A port that was free a moment ago: nothing listens there.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let config = TestConfig::new(&engine)
+        .set("SMTP_URL", &format!("smtp://127.0.0.1:{port}"))
+        .set("SMTP_FROM", "noreply@amarktai.test");
+    let (app, _me, _clock) = seeded_on(config).await;
+    let admin = app.admin_token("admin@example.com").await;
+    let resp = app
+        .post_auth(
+            "/api/admin/email/broadcast",
+            &admin,
+            json!({"subject": "Hi", "message": "News"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 503);
+    let body = json_of(resp).await;
+    assert_eq!(body["error"]["code"], "EMAIL_UNAVAILABLE");
+    let audited = audit_actions(&app, &admin).await;
+    assert_eq!(audited[0]["details"]["error"], "EMAIL_UNAVAILABLE");
+}
+
 async fn the_bodyguard_check_and_learning_report_read_real_results(engine: Engine) {
     let (app, me) = seeded(&engine).await;
     let c = json_of(
@@ -271,6 +296,7 @@ async fn reinvestment_moves_paper_profit_into_a_new_bot_once_a_day(engine: Engin
 on_both_engines!(
     admin_routes_are_for_admins_and_email_is_503_when_unset,
     a_broadcast_mails_every_active_user_through_smtp,
+    an_unreachable_mail_server_is_503_and_audited,
     the_bodyguard_check_and_learning_report_read_real_results,
     reinvestment_moves_paper_profit_into_a_new_bot_once_a_day,
 );
