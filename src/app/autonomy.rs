@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use crate::domain::bodyguard::{self, GuardLimits};
 use crate::domain::bot::BotStatus;
+use crate::domain::dashboard::score;
 use crate::domain::host;
 use crate::domain::periods::{bucket_start, Period};
 use crate::domain::projection::round2;
@@ -18,23 +19,6 @@ use crate::domain::user::UserStatus;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::mail::{self, Message};
 use crate::state::AppState;
-
-/// `health_score` from passed checks: 100 × passed / total, and its words.
-pub fn score(passed: usize, total: usize) -> (f64, &'static str) {
-    let s = if total == 0 {
-        100.0
-    } else {
-        (passed as f64 * 100.0 / total as f64).round()
-    };
-    let words = if s >= 90.0 {
-        "healthy"
-    } else if s >= 60.0 {
-        "degraded"
-    } else {
-        "critical"
-    };
-    (s, words)
-}
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AdminStatistics {
@@ -400,17 +384,4 @@ pub async fn broadcast(
                 "The mail server could not be used; nothing more was sent",
             )
         })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scores_are_the_share_of_passed_checks() {
-        assert_eq!(score(4, 4), (100.0, "healthy"));
-        assert_eq!(score(2, 3), (67.0, "degraded"));
-        assert_eq!(score(1, 3), (33.0, "critical"));
-        assert_eq!(score(0, 0), (100.0, "healthy"));
-    }
 }

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use crate::domain::bot::{BotStatus, Exchange};
 use crate::domain::candles::{Candle, Pair, Series, Timeframe};
 use crate::domain::chat::{ChatRole, StoredMessage};
+use crate::domain::dashboard::{sentiment, Sentiment};
 use crate::domain::decision::Decision;
 use crate::domain::forecast::{self, Regime, METHOD};
 use crate::domain::periods::{bucket_start, Period};
@@ -29,18 +30,6 @@ async fn closes(state: &AppState, series: &Series) -> AppResult<Vec<f64>> {
         .range(series, None, None, WINDOW)
         .await?;
     Ok(candles.iter().map(|c| c.close).collect())
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Sentiment {
-    /// `positive` | `negative` | `neutral` | `unknown` (no closed trades).
-    pub overall: String,
-    /// (wins − losses) / trades, −1..=1.
-    pub score: f64,
-    /// Closed trades read.
-    pub sources_count: usize,
-    /// Where the sentiment comes from.
-    pub source: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -74,32 +63,6 @@ pub struct Insights {
     pub sentiment: Sentiment,
     pub last_decision: Option<Decision>,
     pub system_health: InsightHealth,
-}
-
-/// From the user's recent closed trades (wins and losses), not from news or social media.
-pub fn sentiment(wins: usize, losses: usize, count: usize) -> Sentiment {
-    let score = if count == 0 {
-        0.0
-    } else {
-        (wins as f64 - losses as f64) / count as f64
-    };
-    let overall = if count == 0 {
-        "unknown"
-    } else if score > 0.2 {
-        "positive"
-    } else if score < -0.2 {
-        "negative"
-    } else {
-        "neutral"
-    };
-    Sentiment {
-        overall: overall.into(),
-        score: (score * 100.0).round() / 100.0,
-        sources_count: count,
-        source: format!(
-            "your last {count} closed trades (wins vs losses); no news or social data is used"
-        ),
-    }
 }
 
 pub async fn insights(state: &AppState, user_id: &str) -> AppResult<Insights> {
@@ -367,18 +330,6 @@ pub async fn greet(state: &AppState, user_id: &str, first_name: &str) -> AppResu
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sentiment_is_wins_minus_losses_over_trades() {
-        let s = sentiment(3, 1, 4);
-        assert_eq!(
-            (s.overall.as_str(), s.score, s.sources_count),
-            ("positive", 0.5, 4)
-        );
-        assert_eq!(sentiment(1, 1, 3).overall, "neutral");
-        assert_eq!(sentiment(0, 2, 2).overall, "negative");
-        assert_eq!(sentiment(0, 0, 0).overall, "unknown");
-    }
 
     #[test]
     fn prediction_symbols_accept_dash_and_slash() {

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use crate::domain::analytics::BotCapital;
 use crate::domain::bot::{BotStatus, Exchange, TradingMode};
+use crate::domain::dashboard::risk_level;
 use crate::domain::periods::{bucket_start, window_start, Period};
 use crate::domain::profit_history::{self, periods_shown, ProfitHistory};
 use crate::domain::projection::round2;
@@ -60,16 +61,6 @@ pub struct Overview {
     #[serde(rename = "lastUpdate")]
     #[schema(value_type = String, format = DateTime)]
     pub last_update_camel: DateTime<Utc>,
-}
-
-pub fn risk_level(exposure_pct: f64) -> &'static str {
-    if exposure_pct < 25.0 {
-        "low"
-    } else if exposure_pct < 60.0 {
-        "medium"
-    } else {
-        "high"
-    }
 }
 
 pub async fn overview(state: &AppState, user_id: &str) -> AppResult<Overview> {
@@ -300,13 +291,5 @@ mod tests {
             }
         );
         assert_eq!(realtime, 4.0);
-    }
-
-    #[test]
-    fn risk_follows_exposure() {
-        assert_eq!(
-            [risk_level(0.0), risk_level(25.0), risk_level(60.0)],
-            ["low", "medium", "high"]
-        );
     }
 }

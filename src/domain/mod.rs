@@ -17,6 +17,7 @@ pub mod chat;
 pub mod circuit_breaker;
 pub mod clock;
 pub mod countdown;
+pub mod dashboard;
 pub mod decision;
 pub mod evolve;
 pub mod fees;
