@@ -16,8 +16,8 @@ use crate::state::AppState;
 /// Default and largest `duration_hours`.
 pub const DEFAULT_HOURS: f64 = 24.0;
 pub const MAX_HOURS: f64 = 24.0 * 90.0;
-/// How many of the user's newest backtests the history looks through.
-const HISTORY_SCAN: u32 = 500;
+/// The most runs the history lists (the newest).
+pub const HISTORY_LIMIT: u32 = 100;
 
 /// One run as the dashboard's history lists it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -139,7 +139,11 @@ pub async fn start(
 
 /// The user's training runs, newest first.
 pub async fn history(state: &AppState, user_id: &str) -> AppResult<Vec<TrainingRun>> {
-    let jobs = state.store.backtests.list(user_id, HISTORY_SCAN).await?;
+    let jobs = state
+        .store
+        .backtests
+        .list_training(user_id, HISTORY_LIMIT)
+        .await?;
     Ok(jobs
         .iter()
         .filter_map(|j| j.training.as_ref().map(|t| TrainingRun::of(j, t)))

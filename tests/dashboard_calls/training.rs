@@ -82,6 +82,23 @@ async fn a_training_run_backtests_the_bots_strategy_on_its_latest_candles(engine
     let second = json_of(resp).await["run_id"].as_str().unwrap().to_string();
     wait_done(&app, &me.token, &second).await;
 
+    // A plain backtest is not a training run.
+    let resp = app
+        .post_auth(
+            "/api/backtests",
+            &me.token,
+            json!({"exchange": "luno", "pair": "BTC/ZAR", "timeframe": "1h",
+                   "strategy": {"name": "sma_cross", "params": {"fast": 2, "slow": 3}},
+                   "initial_capital": 1000}),
+        )
+        .await;
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let plain = json_of(resp).await["id"].as_str().unwrap().to_string();
+    let resp = app
+        .get_auth(&format!("/api/training/{plain}/status"), &me.token)
+        .await;
+    assert_eq!(resp.status(), 404, "a plain backtest is not a training run");
+
     let h = json_of(app.get_auth("/api/training/history", &me.token).await).await;
     assert_eq!(
         (h["success"].as_bool(), h["total"].as_u64()),
