@@ -1,10 +1,8 @@
-//! Admin and autonomy checks for the old dashboard: the admin health check, the bodyguard's
-//! on-demand system check, what recent trades say per bot (the learning report), and the
-//! admin email broadcast (through `crate::mail`).
+//! Autonomy checks for the old dashboard: the bodyguard's on-demand system check and what
+//! recent trades say per bot (the learning report).
 
 use std::collections::BTreeMap;
 
-use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -15,101 +13,8 @@ use crate::domain::dashboard::score;
 use crate::domain::host;
 use crate::domain::periods::{bucket_start, Period};
 use crate::domain::projection::round2;
-use crate::domain::user::UserStatus;
-use crate::error::{AppError, AppResult, FieldError};
-use crate::mail::{self, Message};
+use crate::error::AppResult;
 use crate::state::AppState;
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AdminStatistics {
-    pub users_active: u64,
-    pub users_pending: u64,
-    pub users_blocked: u64,
-    pub bots_total: u64,
-    pub bots_active: u64,
-    pub bots_live: u64,
-}
-
-/// `GET /api/admin/health-check`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AdminHealth {
-    pub health_score: f64,
-    /// `healthy` (>= 90) | `degraded` (>= 60) | `critical`.
-    pub overall_health: String,
-    /// Service -> `ok` | `down` | `disabled` | `not_configured` | `error` | `standby`.
-    pub services: BTreeMap<String, String>,
-    pub statistics: AdminStatistics,
-    pub warnings: Vec<String>,
-    #[schema(value_type = String, format = DateTime)]
-    pub timestamp: DateTime<Utc>,
-}
-
-pub async fn admin_health(state: &AppState) -> AppResult<AdminHealth> {
-    let now = state.clock.now();
-    let mut services = BTreeMap::new();
-    let mut warnings = Vec::new();
-    let db = state.store.admin.ping().await.is_ok();
-    services.insert(
-        "database".to_string(),
-        if db { "ok" } else { "down" }.to_string(),
-    );
-    if !db {
-        warnings.push("The database does not answer".to_string());
-    }
-    for (name, engine) in state.engines.snapshot(now) {
-        let status = match (engine.enabled, engine.last_outcome.as_deref()) {
-            (false, _) => "disabled",
-            (true, Some("error")) | (true, Some("timeout")) => "error",
-            (true, Some("standby")) => "standby",
-            _ => "ok",
-        };
-        if status == "error" {
-            warnings.push(format!("Engine {name}: last tick failed"));
-        }
-        services.insert(format!("engine:{name}"), status.to_string());
-    }
-    let smtp = if state.config.smtp.is_some() {
-        "ok"
-    } else {
-        "not_configured"
-    };
-    services.insert("email".into(), smtp.into());
-    let ai = if state.config.openai_api_key.is_some() {
-        "ok"
-    } else {
-        "not_configured"
-    };
-    services.insert("ai".into(), ai.into());
-    let (users, bots) = if db {
-        (
-            state.store.users.count_by_status().await?,
-            state.store.bots.totals().await?,
-        )
-    } else {
-        (Default::default(), Default::default())
-    };
-    let checked = services
-        .values()
-        .filter(|s| *s != "disabled" && *s != "not_configured");
-    let total = checked.clone().count();
-    let passed = checked.filter(|s| *s == "ok" || *s == "standby").count();
-    let (health_score, words) = score(passed, total);
-    Ok(AdminHealth {
-        health_score,
-        overall_health: words.into(),
-        services,
-        statistics: AdminStatistics {
-            users_active: users.active,
-            users_pending: users.pending,
-            users_blocked: users.blocked,
-            bots_total: bots.total,
-            bots_active: bots.active,
-            bots_live: bots.live,
-        },
-        warnings,
-        timestamp: now,
-    })
-}
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct HostHealth {
@@ -319,69 +224,4 @@ pub async fn learning(state: &AppState, user_id: &str) -> AppResult<Learning> {
             updates,
         },
     })
-}
-
-/// Checks a broadcast's fields (422 naming each bad one).
-pub fn check_broadcast(
-    subject: Option<&str>,
-    message: Option<&str>,
-) -> AppResult<(String, String)> {
-    let subject = subject.map(str::trim).unwrap_or_default();
-    let message = message.map(str::trim).unwrap_or_default();
-    let mut errors = Vec::new();
-    if subject.is_empty() || subject.chars().count() > 200 {
-        errors.push(FieldError::new("subject", "must be 1 to 200 characters"));
-    }
-    if message.is_empty() || message.len() > 50_000 {
-        errors.push(FieldError::new("message", "must be 1 to 50,000 bytes"));
-    }
-    if errors.is_empty() {
-        Ok((subject.to_string(), message.to_string()))
-    } else {
-        Err(AppError::validation(errors))
-    }
-}
-
-/// Mails every active user; 503 when SMTP is not configured or the server cannot be used.
-pub async fn broadcast(
-    state: &AppState,
-    subject: &str,
-    message: &str,
-) -> AppResult<mail::Delivery> {
-    let Some(smtp) = state.config.smtp.as_ref() else {
-        return Err(AppError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "EMAIL_NOT_CONFIGURED",
-            "Email is not configured on this server (set SMTP_URL and SMTP_FROM)",
-        ));
-    };
-    let mut recipients = Vec::new();
-    let mut offset = 0;
-    loop {
-        let page = state.store.users.list(500, offset).await?;
-        let count = page.len() as u32;
-        recipients.extend(
-            page.into_iter()
-                .filter(|u| u.status == UserStatus::Active)
-                .map(|u| u.email),
-        );
-        if count < 500 {
-            break;
-        }
-        offset += count;
-    }
-    let msg = Message {
-        subject,
-        body: message,
-    };
-    mail::send_each(smtp, &recipients, &msg, state.clock.now())
-        .await
-        .map_err(|e| {
-            tracing::warn!(error = %e, "email broadcast failed");
-            AppError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "EMAIL_UNAVAILABLE",
-                "The mail server could not be used; nothing more was sent",
-            )
-        })
 }

@@ -11,7 +11,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::autonomy::{self as ops, AdminHealth, Learning, SystemCheck};
+use crate::app::admin_health::{admin_health, AdminHealth};
+use crate::app::autonomy::{self as ops, Learning, SystemCheck};
+use crate::app::broadcast::{broadcast as send_broadcast, check_broadcast};
 use crate::auth::{AdminUser, CurrentUser};
 use crate::domain::analytics::BotCapital;
 use crate::error::{AppJson, AppResult};
@@ -40,7 +42,7 @@ async fn health_check(
     State(state): State<AppState>,
     AdminUser(_admin): AdminUser,
 ) -> AppResult<Json<AdminHealth>> {
-    ops::admin_health(&state).await.map(Json)
+    admin_health(&state).await.map(Json)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -74,9 +76,8 @@ async fn broadcast(
     AdminUser(admin): AdminUser,
     AppJson(body): AppJson<Broadcast>,
 ) -> AppResult<Json<BroadcastResult>> {
-    let (subject, message) =
-        ops::check_broadcast(body.subject.as_deref(), body.message.as_deref())?;
-    let outcome = ops::broadcast(&state, &subject, &message).await;
+    let (subject, message) = check_broadcast(body.subject.as_deref(), body.message.as_deref())?;
+    let outcome = send_broadcast(&state, &subject, &message).await;
     let details = match &outcome {
         Ok(d) => json!({"subject": subject, "sent": d.sent, "failed": d.failed}),
         Err(e) => json!({"subject": subject, "error": e.code}),

@@ -9,7 +9,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::insights::{self as ops, Greeting, Insights, Prediction};
+use crate::app::greeting::{greet, Greeting};
+use crate::app::insights::{self as ops, Insights, Prediction};
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::state::AppState;
@@ -52,7 +53,7 @@ async fn greeting(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> AppResult<Json<Greeting>> {
-    ops::greet(&state, user.id(), &user.user.first_name)
+    greet(&state, user.id(), &user.user.first_name)
         .await
         .map(Json)
 }
