@@ -5,9 +5,11 @@ use std::fmt;
 use std::path::PathBuf;
 
 mod secrets;
+mod smtp;
 
 pub use secrets::DEV_ENCRYPTION_KEY_FILE;
 use secrets::{dev_encryption_key, dev_jwt_secret, parse_encryption_key, parse_old_encryption_key};
+pub use smtp::{plausible_address, SmtpConfig};
 
 /// A value that must never appear in logs or `Debug` output.
 #[derive(Clone, PartialEq, Eq)]
@@ -164,6 +166,8 @@ pub struct Config {
     pub request_size_limit_bytes: usize,
     pub request_timeout_seconds: u64,
     pub metrics_token: Option<Secret<String>>,
+    /// Outgoing mail for admin broadcasts (`SMTP_URL`, `SMTP_FROM`); `None`: email is off.
+    pub smtp: Option<SmtpConfig>,
     pub log_format: LogFormat,
     pub log_level: String,
     pub trust_proxy: bool,
@@ -406,6 +410,10 @@ impl Config {
             request_size_limit_bytes: (request_size_limit_mb * 1024 * 1024) as usize,
             request_timeout_seconds: number(lookup, "REQUEST_TIMEOUT_SECONDS", 30u64, 1, 3600)?,
             metrics_token: non_empty(lookup, "METRICS_TOKEN").map(Secret::new),
+            smtp: smtp::parse_smtp(
+                non_empty(lookup, "SMTP_URL"),
+                non_empty(lookup, "SMTP_FROM"),
+            )?,
             log_format,
             log_level: non_empty(lookup, "LOG_LEVEL").unwrap_or_else(|| "info".into()),
             trust_proxy: flag_default(lookup, "TRUST_PROXY", false)?,

@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod exchange;
 pub mod http;
+pub mod mail;
 pub mod market;
 pub mod metrics;
 pub mod state;

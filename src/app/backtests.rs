@@ -229,14 +229,25 @@ pub async fn submit(
     user_id: &str,
     req: BacktestRequest,
 ) -> AppResult<BacktestJob> {
+    submit_tagged(state, user_id, req, None).await
+}
+
+/// `submit` for a bot's training run: the same checks and pool, the job tagged with the bot.
+pub async fn submit_tagged(
+    state: &AppState,
+    user_id: &str,
+    req: BacktestRequest,
+    training: Option<crate::domain::backtest_job::TrainingTag>,
+) -> AppResult<BacktestJob> {
     let valid = validate(&req)?;
     check_runnable(state, user_id, &valid).await?;
-    let job = BacktestJob::queued(
+    let mut job = BacktestJob::queued(
         uuid::Uuid::new_v4().to_string(),
         user_id,
         req,
         state.clock.now(),
     );
+    job.training = training;
     enqueue(state, job, valid, Work::Single).await
 }
 

@@ -69,6 +69,45 @@ pub async fn list(state: &AppState, user_id: &str) -> AppResult<Value> {
     Ok(json!({"success": true, "keys": keys, "total": keys.len(), "configured": configured}))
 }
 
+/// One saved key as the old dashboard's `GET /api/api-keys` lists it (never a secret).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct LegacyKey {
+    pub provider: String,
+    /// The last test succeeded (`status == "test_ok"`).
+    pub connected: bool,
+    /// `saved_untested` | `test_ok` | `test_failed`.
+    pub status: String,
+    pub masked_key: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_tested_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The user's saved keys only, in catalogue order (a stored value that no longer opens
+/// shows as `test_failed`, like `/api/keys/list`).
+pub async fn list_saved(state: &AppState, user_id: &str) -> AppResult<Vec<LegacyKey>> {
+    let records = state.store.keys.list_for_user(user_id).await?;
+    Ok(Provider::all()
+        .iter()
+        .filter_map(|p| records.iter().find(|r| r.provider == p.id()))
+        .map(|r| {
+            let status = match open(state, r) {
+                Ok(_) => r.status.clone(),
+                Err(_) => STATUS_TEST_FAILED.to_string(),
+            };
+            LegacyKey {
+                provider: r.provider.clone(),
+                connected: status == STATUS_TEST_OK,
+                status,
+                masked_key: r.masked_key.clone(),
+                created_at: r.created_at,
+                last_tested_at: r.last_tested_at,
+            }
+        })
+        .collect())
+}
+
 /// Seals `creds` for `user_id` and stores them (replacing earlier ones, status reset).
 pub async fn save(
     state: &AppState,

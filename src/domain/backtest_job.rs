@@ -109,6 +109,19 @@ pub struct BacktestJob {
     pub created_at: DateTime<Utc>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub finished_at: Option<DateTime<Utc>>,
+    /// For a training run (`POST /api/training/start`): the bot it trains (`null` otherwise).
+    #[serde(default)]
+    pub training: Option<TrainingTag>,
+}
+
+/// A backtest started as a bot's training run: a paper run of the bot's own strategy over the
+/// latest `duration_hours` of its stored candles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TrainingTag {
+    pub bot_id: String,
+    pub bot_name: String,
+    pub exchange: String,
+    pub duration_hours: f64,
 }
 
 impl BacktestJob {
@@ -128,6 +141,7 @@ impl BacktestJob {
             sweep_result: None,
             created_at: now,
             finished_at: None,
+            training: None,
         }
     }
 

@@ -44,6 +44,23 @@ impl Exchange {
             _ => 10,
         }
     }
+    /// The exchange's own spelling of its name.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Exchange::Luno => "Luno",
+            Exchange::Binance => "Binance",
+            Exchange::Kucoin => "KuCoin",
+            Exchange::Valr => "VALR",
+            Exchange::Ovex => "OVEX",
+        }
+    }
+    /// Where the exchange mainly serves: `ZA` (South African exchanges) or `global`.
+    pub fn region(self) -> &'static str {
+        match self {
+            Exchange::Luno | Exchange::Valr | Exchange::Ovex => "ZA",
+            Exchange::Binance | Exchange::Kucoin => "global",
+        }
+    }
     /// KuCoin API keys carry a passphrase besides key and secret.
     pub fn requires_passphrase(self) -> bool {
         matches!(self, Exchange::Kucoin)

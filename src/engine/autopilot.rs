@@ -135,10 +135,29 @@ async fn reinvest(
     currency: &str,
     now: DateTime<Utc>,
 ) -> AppResult<bool> {
+    Ok(reinvest_now(state, user_id, currency, now).await?.is_some())
+}
+
+/// What one reinvestment did.
+#[derive(Debug, Clone)]
+pub struct Reinvested {
+    pub bot: Bot,
+    /// Bots capital was taken from.
+    pub donors: usize,
+}
+
+/// The autopilot's reinvestment for one user, now (also on demand: `POST
+/// /api/profits/reinvest`); `None` when there is nothing to move (see `plan_reinvestment`).
+pub async fn reinvest_now(
+    state: &AppState,
+    user_id: &str,
+    currency: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<Reinvested>> {
     let bots = state.store.bots.list(user_id, None).await?;
     let max_bots = state.config.trading.max_bots;
     let Some(plan) = autopilot::plan_reinvestment(&bots, now, max_bots) else {
-        return Ok(false);
+        return Ok(None);
     };
     let transfer_id = uuid::Uuid::new_v4().to_string();
     let mut taken = Vec::new();
@@ -172,7 +191,7 @@ async fn reinvest(
     };
     let Some(bot) = created else {
         give_back(state, user_id, &taken, currency, &transfer_id, now).await?;
-        return Ok(false);
+        return Ok(None);
     };
     let note = format!(
         "Autopilot reinvestment {transfer_id}: moved in from {} bots (internal transfer)",
@@ -202,7 +221,10 @@ async fn reinvest(
         bot.initial_capital, bot.name
     );
     notify::alert(state, user_id, Some(&bot.id), "autopilot", "info", &message).await?;
-    Ok(true)
+    Ok(Some(Reinvested {
+        donors: taken.len(),
+        bot,
+    }))
 }
 
 /// Takes a donor's share out (re-read and retried when its capital moved meanwhile); returns

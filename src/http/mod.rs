@@ -9,19 +9,23 @@ pub mod admin_stats;
 pub mod alerts;
 pub mod analytics;
 pub mod auth;
+pub mod autonomy;
 pub mod backtests;
 pub mod bots;
 pub mod chat;
 pub mod chat_conversations;
 pub mod context;
+pub mod countdowns;
 pub mod dashboard;
 pub mod health;
+pub mod insights;
 pub mod keys;
 pub mod ledger;
 pub mod market;
 pub mod middleware;
 pub mod openapi;
 pub mod orders;
+pub mod overview;
 pub mod platforms;
 pub mod portfolio;
 pub mod prices;
@@ -32,6 +36,7 @@ pub mod strategies;
 pub mod system;
 pub mod trades;
 pub mod training;
+pub mod training_runs;
 pub mod wallet;
 
 use axum::extract::DefaultBodyLimit;
@@ -75,6 +80,11 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(backtests::router())
         .merge(dashboard::router())
         .merge(wallet::router())
+        .merge(countdowns::router())
+        .merge(overview::router())
+        .merge(training_runs::router())
+        .merge(insights::router())
+        .merge(autonomy::router())
 }
 
 /// Builds the full application: routes, fallback, and middleware in one place.

@@ -23,13 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 fn display_name(e: Exchange) -> &'static str {
-    match e {
-        Exchange::Luno => "Luno",
-        Exchange::Binance => "Binance",
-        Exchange::Kucoin => "KuCoin",
-        Exchange::Valr => "VALR",
-        Exchange::Ovex => "OVEX",
-    }
+    e.display_name()
 }
 
 /// Static exchange facts, but behind a token like every route SPEC does not mark public.

@@ -13,6 +13,9 @@ pub trait BacktestRepo: Send + Sync {
     async fn find(&self, user_id: &str, id: &str) -> StoreResult<Option<BacktestJob>>;
     /// The user's jobs, newest first.
     async fn list(&self, user_id: &str, limit: u32) -> StoreResult<Vec<BacktestJob>>;
+    /// The user's training runs (jobs with a `training` tag), newest first, filtered in the
+    /// database.
+    async fn list_training(&self, user_id: &str, limit: u32) -> StoreResult<Vec<BacktestJob>>;
     async fn delete(&self, user_id: &str, id: &str) -> StoreResult<bool>;
     /// The user's queued or running jobs.
     async fn count_active(&self, user_id: &str) -> StoreResult<u64>;

@@ -6,6 +6,7 @@ pub mod bots;
 pub mod candles;
 pub mod chat;
 pub mod common;
+pub mod dashboard;
 pub mod decisions;
 pub mod funding_plans;
 pub mod keys;
@@ -31,6 +32,7 @@ pub use backtests::BacktestRepo;
 pub use bots::BotRepo;
 pub use candles::{CandleRepo, Dataset};
 pub use chat::ChatRepo;
+pub use dashboard::DashboardRepo;
 pub use decisions::DecisionRepo;
 pub use funding_plans::FundingPlanRepo;
 pub use keys::{ApiKeyRecord, ApiKeyRepo};
@@ -106,6 +108,8 @@ pub struct Store {
     pub decisions: Arc<dyn DecisionRepo>,
     /// Backtest jobs.
     pub backtests: Arc<dyn BacktestRepo>,
+    /// Custom countdowns and greeting marks of the old dashboard.
+    pub dashboard: Arc<dyn DashboardRepo>,
 }
 
 impl Store {
@@ -160,6 +164,7 @@ impl Store {
     /// (and the delete can simply be repeated) rather than orphaned data.
     pub async fn delete_user_cascade(&self, user_id: &str) -> StoreResult<serde_json::Value> {
         let keys = self.keys.delete_for_user(user_id).await?;
+        let dashboard = self.dashboard.delete_for_user(user_id).await?;
         let alerts = self.alerts.clear(user_id).await?;
         let chat_messages = self.chat.clear(user_id).await?;
         let live_orders = self.live_orders.delete_for_user(user_id).await?;
@@ -172,7 +177,7 @@ impl Store {
         let tokens = self.tokens.delete_for_user(user_id).await?;
         let user = self.users.delete(user_id).await?;
         Ok(serde_json::json!({
-            "api_keys": keys, "alerts": alerts, "chat_messages": chat_messages, "orders": orders, "live_orders": live_orders, "funding_plans": funding_plans, "trades": trades, "ledger": ledger, "bots": bots, "settings": settings, "tokens": tokens, "user": user,
+            "api_keys": keys, "dashboard": dashboard, "live_orders": live_orders, "funding_plans": funding_plans, "alerts": alerts, "chat_messages": chat_messages, "orders": orders, "trades": trades, "ledger": ledger, "bots": bots, "settings": settings, "tokens": tokens, "user": user,
         }))
     }
 }

@@ -110,7 +110,11 @@ async fn another_users_keys_are_invisible(engine: Engine) {
         .json()
         .await
         .unwrap();
-    assert_eq!(listed["configured"], 0);
+    assert_eq!(
+        listed,
+        json!([]),
+        "the legacy list is a bare array of saved keys"
+    );
 
     let mine = entry(&app, &owner, "binance").await;
     assert_eq!(
@@ -176,9 +180,26 @@ async fn static_paths_win_over_provider_and_legacy_routes_share_the_store(engine
         .json()
         .await
         .unwrap();
+    let saved: Vec<(&str, bool, &str)> = listed
+        .as_array()
+        .expect("a bare array")
+        .iter()
+        .map(|k| {
+            assert!(k.get("api_key_enc").is_none() && k.get("api_secret").is_none());
+            (
+                k["provider"].as_str().unwrap(),
+                k["connected"].as_bool().unwrap(),
+                k["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
     assert_eq!(
-        (listed["total"].as_u64(), listed["configured"].as_u64()),
-        (Some(6), Some(2))
+        saved,
+        vec![
+            ("luno", false, "saved_untested"),
+            ("ovex", false, "saved_untested")
+        ],
+        "one entry per saved key, in catalogue order"
     );
     assert_eq!(
         entry(&app, &token, "ovex").await["masked_key"],

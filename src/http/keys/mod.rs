@@ -70,20 +70,24 @@ async fn list(
     ops::list(&state, user.id()).await.map(Json)
 }
 
-/// `GET /api/api-keys`: the legacy spelling of `/api/keys/list`.
+/// `GET /api/api-keys`: the old dashboard's list, a bare array with one entry per saved key
+/// (`connected` = the last test succeeded). `/api/keys/list` keeps the full per-provider form.
 #[utoipa::path(
     get,
     path = "/api/api-keys",
     operation_id = "get_api_api_keys",
     tag = "Keys",
-    summary = "Legacy: list keys",
+    summary = "Legacy: the saved keys as a bare array",
     responses(
-        (status = 200, description = "OK", body = docs::keys::KeyList)
+        (status = 200, description = "OK", body = Vec<ops::LegacyKey>)
     ),
     security(("bearerAuth" = []))
 )]
-async fn list_legacy(state: State<AppState>, user: CurrentUser) -> AppResult<Json<Value>> {
-    list(state, user).await
+async fn list_legacy(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<Json<Vec<ops::LegacyKey>>> {
+    ops::list_saved(&state, user.id()).await.map(Json)
 }
 
 /// `POST /api/api-keys`: the legacy spelling of `/api/keys/save`.

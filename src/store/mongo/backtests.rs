@@ -88,6 +88,18 @@ impl BacktestRepo for MongoBacktests {
         docs.into_iter().map(decode).collect()
     }
 
+    async fn list_training(&self, user_id: &str, limit: u32) -> StoreResult<Vec<BacktestJob>> {
+        let cursor = self
+            .jobs
+            .find(doc! {"user_id": user_id, "job.training.bot_id": {"$exists": true}})
+            .sort(doc! {"created_at": -1, "_id": -1})
+            .limit(i64::from(limit))
+            .await
+            .map_err(map_err)?;
+        let docs: Vec<JobDoc> = cursor.try_collect().await.map_err(map_err)?;
+        docs.into_iter().map(decode).collect()
+    }
+
     async fn delete(&self, user_id: &str, id: &str) -> StoreResult<bool> {
         let done = self
             .jobs

@@ -6,6 +6,7 @@ mod bot_status;
 mod bots;
 mod candles;
 mod chat;
+mod dashboard;
 mod dates;
 mod decisions;
 mod funding_plans;
@@ -106,6 +107,7 @@ pub async fn open(
         live_orders: Arc::new(live_orders::MongoLiveOrders::new(&db)),
         funding_plans: Arc::new(funding_plans::MongoFundingPlans::new(&db)),
         backtests: Arc::new(backtests::MongoBacktests::new(&db)),
+        dashboard: Arc::new(dashboard::MongoDashboard::new(&db)),
     })
 }
 

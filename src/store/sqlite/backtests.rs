@@ -73,6 +73,19 @@ impl BacktestRepo for SqliteBacktests {
         docs.iter().map(|d| decode(d)).collect()
     }
 
+    async fn list_training(&self, user_id: &str, limit: u32) -> StoreResult<Vec<BacktestJob>> {
+        let docs: Vec<String> = sqlx::query_scalar(
+            "SELECT doc FROM backtests WHERE user_id = ? AND json_extract(doc, '$.training') IS NOT NULL \
+             ORDER BY created_at DESC, id DESC LIMIT ?",
+        )
+        .bind(user_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        docs.iter().map(|d| decode(d)).collect()
+    }
+
     async fn delete(&self, user_id: &str, id: &str) -> StoreResult<bool> {
         let done = sqlx::query("DELETE FROM backtests WHERE id = ? AND user_id = ?")
             .bind(id)

@@ -6,6 +6,7 @@ mod bot_status;
 mod bots;
 mod candles;
 mod chat;
+mod dashboard;
 mod decisions;
 mod funding_plans;
 mod keys;
@@ -83,7 +84,8 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
         decisions: Arc::new(decisions::SqliteDecisions { pool: pool.clone() }),
         live_orders: Arc::new(live_orders::SqliteLiveOrders { pool: pool.clone() }),
         funding_plans: Arc::new(funding_plans::SqliteFundingPlans { pool: pool.clone() }),
-        backtests: Arc::new(backtests::SqliteBacktests { pool }),
+        backtests: Arc::new(backtests::SqliteBacktests { pool: pool.clone() }),
+        dashboard: Arc::new(dashboard::SqliteDashboard { pool }),
     })
 }
 
