@@ -242,4 +242,76 @@ async fn balances_requirements_and_funding_plans(engine: Engine) {
     app.stop().await;
 }
 
-on_both_engines!(balances_requirements_and_funding_plans);
+/// The dashboard's "switch to live": refused on a paper-only server, a no-op until Luno is
+/// funded, then live mode on and paper bots with keys into the training bay.
+async fn confirm_live_switch(engine: Engine) {
+    let app = TestApp::spawn_on(&engine).await;
+    let token = app.token_for("switch@example.com").await;
+    let body_of = json!({"luno_funded": true, "use_paper_bots": true});
+    let resp = app
+        .post_auth("/api/bots/confirm-live-switch", &token, body_of.clone())
+        .await;
+    assert_eq!(resp.status(), 400);
+    assert_eq!(body(resp).await["error"]["code"], "LIVE_TRADING_DISABLED");
+    app.stop().await;
+
+    let config = TestConfig::new(&engine).set("ENABLE_LIVE_TRADING", "true");
+    let app = TestApp::spawn_with(config, axum::Router::new()).await;
+    let token = app.token_for("switch@example.com").await;
+    let me = body(app.get_auth("/api/auth/me", &token).await).await;
+    let user_id = me["id"].as_str().unwrap().to_string();
+    let mut ids = Vec::new();
+    for exchange in ["luno", "binance"] {
+        let resp = app
+            .post_auth(
+                "/api/bots",
+                &token,
+                json!({"name": format!("Paper {exchange}"), "exchange": exchange, "risk_mode": "balanced", "initial_capital": 500}),
+            )
+            .await;
+        ids.push(body(resp).await["id"].as_str().unwrap().to_string());
+    }
+    save_tested_keys(&app, &token, &user_id, Provider::Luno).await;
+    let not_yet = body(
+        app.post_auth(
+            "/api/bots/confirm-live-switch",
+            &token,
+            json!({"luno_funded": false, "use_paper_bots": true}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(not_yet["switched"], false, "{not_yet}");
+    let modes = body(app.get_auth("/api/system/mode", &token).await).await;
+    assert_eq!(modes["modes"]["liveTrading"], false, "{modes}");
+
+    let done = body(
+        app.post_auth("/api/bots/confirm-live-switch", &token, body_of)
+            .await,
+    )
+    .await;
+    assert_eq!(done["switched"], true, "{done}");
+    assert_eq!(
+        (done["bots_moved"].as_u64(), done["bots_skipped"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let modes = body(app.get_auth("/api/system/mode", &token).await).await;
+    assert_eq!(modes["modes"]["liveTrading"], true, "{modes}");
+    let luno = body(app.get_auth(&format!("/api/bots/{}", ids[0]), &token).await).await;
+    assert_eq!(
+        (luno["trading_mode"].as_str(), luno["status"].as_str()),
+        (Some("live"), Some("live_training_bay")),
+        "{luno}"
+    );
+    let binance = body(app.get_auth(&format!("/api/bots/{}", ids[1]), &token).await).await;
+    assert_eq!(binance["trading_mode"], "paper");
+    assert_eq!(
+        app.post_json("/api/bots/confirm-live-switch", json!({}))
+            .await
+            .status(),
+        401
+    );
+    app.stop().await;
+}
+
+on_both_engines!(balances_requirements_and_funding_plans, confirm_live_switch);

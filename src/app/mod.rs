@@ -13,6 +13,7 @@ pub mod events;
 pub mod greeting;
 pub mod insights;
 pub mod keys;
+pub mod live_switch;
 pub mod overview;
 pub mod training_runs;
 pub mod wallet;

@@ -24,6 +24,7 @@ use crate::store::bots::update_bot;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(start))
+        .routes(routes!(confirm_live_switch))
         .routes(routes!(stop))
         .routes(routes!(pause))
         .routes(routes!(resume))
@@ -229,6 +230,35 @@ async fn evolve_bots(
         "message": format!("Evolved {} bots toward the best performers", result.evolved_count),
         "seed": seed,
     })))
+}
+
+/// The existing dashboard's "switch to live" confirmation.
+#[utoipa::path(
+    post,
+    path = "/api/bots/confirm-live-switch",
+    operation_id = "post_api_bots_confirm_live_switch",
+    tag = "Bots",
+    summary = "Confirm the switch to live: live mode on, paper bots into the training bay",
+    description = "`{luno_funded, use_paper_bots}`. Without `luno_funded` nothing changes \
+                   (`switched:false`). Otherwise the user's live mode goes on and, with \
+                   `use_paper_bots`, each active or paused paper bot whose exchange has saved keys \
+                   enters the live training bay (it trades on paper until promoted). 400 \
+                   LIVE_TRADING_DISABLED when the server does not allow live trading.",
+    request_body = crate::app::live_switch::LiveSwitchRequest,
+    responses(
+        (status = 200, description = "OK", body = crate::app::live_switch::LiveSwitchResult)
+    ),
+    security(("bearerAuth" = []))
+)]
+async fn confirm_live_switch(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    body: axum::body::Bytes,
+) -> AppResult<Json<crate::app::live_switch::LiveSwitchResult>> {
+    let req: crate::app::live_switch::LiveSwitchRequest = parse_optional_json(&body)?;
+    Ok(Json(
+        crate::app::live_switch::confirm(&state, user.id(), &req).await?,
+    ))
 }
 
 /// Paper bots with each promotion criterion (days, win rate, profit, trades) and the verdict.
