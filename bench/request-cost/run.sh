@@ -63,38 +63,48 @@ BOTS_BYTES=$(curl -fs "$BASE/api/bots" -H "authorization: Bearer $BOTS_TOKEN" | 
 declare -A SENT
 report() { echo "$*" | tee -a "$OUT"; }
 report "request-cost run $(date -u +%FT%TZ) commit $(curl -fs "$BASE/api/version" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("git_sha","?"))') wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $ROUNDS rounds; /api/bots answer $BOTS_BYTES bytes"
-report "| round | load (1 min) | floor rps | live rps · p99 · vs floor | me rps · p99 · vs floor | bots rps · p99 · vs me |"
+report "| round | load (1 min) | floor rps · CPU µs/req | live rps · p99 · vs floor · CPU µs/req | me rps · p99 · vs floor · CPU µs/req | bots rps · p99 · vs me · CPU µs/req |"
 report "|---|---|---|---|---|---|"
 
-# wrk -> "rps p99_ms total non2xx"
+# CPU ticks (user + system) a process has used so far.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TICK_HZ=$(getconf CLK_TCK)
+
+# wrk -> "rps p99_ms total non2xx cpu_us_per_request"
 measure() {
-    local name=$1 url=$2 token=${3:-} out
+    local name=$1 url=$2 token=${3:-} out pid=$SERVER_PID
+    [ "$name" = floor ] && pid=$FLOOR_PID
     local args=(-t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency)
     [ -n "$token" ] && args+=(-H "authorization: Bearer $token")
     if [ "${PERF:-0}" = 1 ] && [ -z "${PROFILED[$name]:-}" ] && [ "$name" != floor ]; then
         PROFILED[$name]=1
         perf record -F 999 -g -p "$SERVER_PID" -o "$DATA/perf-$name.data" -- sleep "$DURATION" >/dev/null 2>&1 &
     fi
+    local before after
+    before=$(ticks "$pid")
     out=$(wrk "${args[@]}" "$url")
+    after=$(ticks "$pid")
     wait 2>/dev/null || true
     local rps p99 total non2xx
     rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
     p99=$(awk '$1=="99%" {print $2}' <<<"$out")
     total=$(awk '/requests in/ {print $1}' <<<"$out")
     non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
-    echo "$rps $p99 $total ${non2xx:-0}"
+    local cpu
+    cpu=$(python3 -c "print(f'{($after - $before) / $TICK_HZ * 1e6 / max($total, 1):.0f}')")
+    echo "$rps $p99 $total ${non2xx:-0} $cpu"
 }
 declare -A PROFILED
 pct() { python3 -c "print(f'{100*$1/$2:.0f} %')"; }
 for round in $(seq "$ROUNDS"); do
     load=$(cut -d' ' -f1 /proc/loadavg)
-    read -r f_rps _ _ _ < <(measure floor "http://127.0.0.1:$FPORT/api/health/live")
-    read -r l_rps l_p99 l_n l_bad < <(measure live "$BASE/api/health/live")
-    read -r m_rps m_p99 m_n m_bad < <(measure me "$BASE/api/auth/me" "$ME_TOKEN")
-    read -r b_rps b_p99 b_n b_bad < <(measure bots "$BASE/api/bots" "$BOTS_TOKEN")
+    read -r f_rps _ _ _ f_cpu < <(measure floor "http://127.0.0.1:$FPORT/api/health/live")
+    read -r l_rps l_p99 l_n l_bad l_cpu < <(measure live "$BASE/api/health/live")
+    read -r m_rps m_p99 m_n m_bad m_cpu < <(measure me "$BASE/api/auth/me" "$ME_TOKEN")
+    read -r b_rps b_p99 b_n b_bad b_cpu < <(measure bots "$BASE/api/bots" "$BOTS_TOKEN")
     SENT[live]=$(( ${SENT[live]:-0} + l_n )); SENT[me]=$(( ${SENT[me]:-0} + m_n )); SENT[bots]=$(( ${SENT[bots]:-0} + b_n ))
     [ "$l_bad$m_bad$b_bad" = 000 ] || report "round $round: non-2xx answers live $l_bad, me $m_bad, bots $b_bad"
-    report "| $round | $load | $f_rps | $l_rps · $l_p99 · $(pct "$l_rps" "$f_rps") | $m_rps · $m_p99 · $(pct "$m_rps" "$f_rps") | $b_rps · $b_p99 · $(pct "$b_rps" "$m_rps") |"
+    report "| $round | $load | $f_rps · $f_cpu | $l_rps · $l_p99 · $(pct "$l_rps" "$f_rps") · $l_cpu | $m_rps · $m_p99 · $(pct "$m_rps" "$f_rps") · $m_cpu | $b_rps · $b_p99 · $(pct "$b_rps" "$m_rps") · $b_cpu |"
 done
 
 metrics=$(curl -fs "$BASE/metrics" | grep -E '^log_lines_dropped_total' || echo "log_lines_dropped_total (absent)")

@@ -17,7 +17,7 @@ use crate::error::{envelope_body, AppError, EnvelopeMarker};
 use crate::state::AppState;
 
 /// Outermost middleware: sets up the request context, then logs, counts and finishes the response.
-pub async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let request_id = context::request_id_from(req.headers());
     let ip = context::client_ip(&req, state.config.trust_proxy);
@@ -144,7 +144,7 @@ async fn ensure_envelope(response: Response) -> Response {
 }
 
 /// Per-request timeout for plain REST calls; long-lived realtime streams are exempt.
-pub async fn timeout(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+pub async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if path == "/api/ws" || path.starts_with("/api/realtime/") {
         return next.run(req).await;

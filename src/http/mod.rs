@@ -34,8 +34,6 @@ pub mod system;
 pub mod trades;
 pub mod training;
 
-use std::sync::Arc;
-
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::Router;
@@ -87,10 +85,6 @@ pub fn build_router(state: AppState) -> Router {
 /// (tests use it to mount probe routes, e.g. one that panics).
 pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
     let limit = state.config.request_size_limit_bytes;
-    // The middleware gets the state behind one `Arc`: axum clones a layer's state for every
-    // request, and cloning `AppState` itself is ~30 reference counts up and down (it showed
-    // in the profile of the cheapest route, bench/README.md "Request-path cost").
-    let shared = Arc::new(state.clone());
     let (routes, _spec) = api_router().split_for_parts();
     let routes = routes.merge(extra).fallback(middleware::not_found);
 
@@ -98,17 +92,17 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(axum::middleware::from_fn_with_state(
-                    shared.clone(),
+                    state.clone(),
                     middleware::observe,
                 ))
                 .layer(CatchPanicLayer::custom(middleware::panic_response))
                 .layer(cors(&state))
                 .layer(axum::middleware::from_fn_with_state(
-                    shared.clone(),
+                    state.clone(),
                     rate_limit::limit,
                 ))
                 .layer(axum::middleware::from_fn_with_state(
-                    shared.clone(),
+                    state.clone(),
                     middleware::timeout,
                 ))
                 .layer(RequestBodyLimitLayer::new(limit))

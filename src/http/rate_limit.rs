@@ -1,7 +1,5 @@
 //! General rate limits (SPEC §13): a token bucket per user and per IP, with `X-RateLimit-*`.
 
-use std::sync::Arc;
-
 use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
@@ -20,7 +18,7 @@ fn exempt(path: &str) -> bool {
         || path.starts_with("/api/realtime/")
 }
 
-pub async fn limit(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if !state.config.rate_limit.enabled || exempt(req.uri().path()) {
         return next.run(req).await;
     }
