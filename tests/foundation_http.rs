@@ -309,7 +309,10 @@ async fn metrics_expose_dropped_log_lines() {
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("not a number: {line}"));
     assert!(value >= 0.0);
-    assert!(text.contains("# TYPE log_lines_dropped_total counter"), "{text}");
+    assert!(
+        text.contains("# TYPE log_lines_dropped_total counter"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

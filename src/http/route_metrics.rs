@@ -28,10 +28,10 @@ pub fn record(route: &str, method: &Method, status: StatusCode, latency: Duratio
     let seconds = latency.as_secs_f64();
     {
         let map = SERIES.read().unwrap_or_else(|e| e.into_inner());
-        if let Some(series) = map
-            .get(route)
-            .and_then(|all| all.iter().find(|s| s.status == status && s.method == method))
-        {
+        if let Some(series) = map.get(route).and_then(|all| {
+            all.iter()
+                .find(|s| s.status == status && s.method == method)
+        }) {
             series.requests.increment(1);
             series.duration.record(seconds);
             return;

@@ -17,7 +17,9 @@ use crate::domain::orders::Side;
 pub enum OrderKind {
     Market,
     /// Good-till-cancelled limit order at this price (quote per base).
-    Limit { price: f64 },
+    Limit {
+        price: f64,
+    },
 }
 
 /// One order to place.
