@@ -5,6 +5,7 @@
 #
 # usage: bench/request-cost/run.sh SERVER_BIN FLOOR_BIN
 # env:   ROUNDS (3) DURATION (5 s) CONNECTIONS (64) THREADS (2) OUT (report file, optional)
+#        SERVER_ENV="K=V K2=V2": extra server environment (e.g. LOG_LEVEL=warn: what logging costs)
 #        PERF=1: record `perf record -F 999 -g` of the server during each route's first round
 set -euo pipefail
 
@@ -35,7 +36,7 @@ trap cleanup EXIT
     JWT_SECRET=bench-secret-bench-secret-bench-secret-0123456789 ENV=local \
     LOG_LEVEL=info LOG_FORMAT=json RATE_LIMIT_ENABLED=false \
     ENABLE_TRADING=false ENABLE_SCHEDULERS=false ENABLE_AUTOPILOT=false ENABLE_REALTIME=true \
-    "$BIN" >"$DATA/server.log" 2>&1) &
+    ${SERVER_ENV:-} "$BIN" >"$DATA/server.log" 2>&1) &
 SERVER_PID=$!
 FLOOR_ADDR=127.0.0.1:$FPORT "$FLOOR" >/dev/null 2>&1 &
 FLOOR_PID=$!
