@@ -32,7 +32,12 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     });
 
     // Lines logged while the handler runs carry the request's id, method and route.
-    let span = tracing::info_span!("request", request_id = %ctx.request_id, method = %method, route = %route);
+    let span = tracing::info_span!(
+        "request",
+        request_id = ctx.request_id.as_str(),
+        method = method.as_str(),
+        route
+    );
     let fut = next.run(req);
     let mut response = tracing::Instrument::instrument(
         context::scope(ctx.clone(), async move { ensure_envelope(fut.await).await }),
@@ -143,8 +148,18 @@ async fn ensure_envelope(response: Response) -> Response {
     response
 }
 
+/// The rate limit (`rate_limit::check`), then the request timeout, as one middleware: each
+/// `from_fn` layer clones the rest of the stack and boxes a future per request.
+pub async fn limit_and_timeout(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    super::rate_limit::check(&state, req, |req| with_timeout(&state, req, next)).await
+}
+
 /// Per-request timeout for plain REST calls; long-lived realtime streams are exempt.
-pub async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
+async fn with_timeout(state: &AppState, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if path == "/api/ws" || path.starts_with("/api/realtime/") {
         return next.run(req).await;
