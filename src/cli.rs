@@ -59,7 +59,11 @@ pub enum Command {
 }
 
 /// Initialises logging: JSON lines in production, human-readable in development.
-pub fn init_tracing(config: &Config) {
+///
+/// `queued`: lines go through the log writer's queue (the server: no request waits on log
+/// I/O). One-shot commands write synchronously, so their log lines and printed results
+/// keep their order on stdout.
+pub fn init_tracing(config: &Config, queued: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| {
         EnvFilter::new(format!(
@@ -70,6 +74,17 @@ pub fn init_tracing(config: &Config) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(true);
+    // Lines leave through a bounded queue and one writer thread (a request never waits on log
+    // I/O); if that thread cannot start, write directly rather than not log at all.
+    let sink = match queued.then(crate::log_writer::stdout_queue) {
+        Some(Ok(queue)) => crate::log_writer::LogSink::Queue(queue),
+        Some(Err(e)) => {
+            eprintln!("log writer thread failed to start ({e}); logging synchronously");
+            crate::log_writer::LogSink::Stdout
+        }
+        None => crate::log_writer::LogSink::Stdout,
+    };
+    let builder = builder.with_writer(sink);
     let _ = match config.log_format {
         crate::config::LogFormat::Json => builder
             .json()

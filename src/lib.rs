@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod exchange;
 pub mod http;
+pub mod log_writer;
 pub mod mail;
 pub mod market;
 pub mod metrics;
@@ -109,6 +110,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     tokio::spawn(purge_expired_tokens(state.clone()));
     tokio::spawn(evict_idle_event_channels(state.clone()));
+    tokio::spawn(metrics_upkeep(state.clone()));
     let server = tokio::spawn(serve(listener, build_app(state.clone()), shutdown.clone()));
     shutdown.cancelled().await;
     tracing::info!("shutdown signal received; draining requests");
@@ -163,6 +165,17 @@ async fn evict_idle_event_channels(state: AppState) {
                 }
                 ::metrics::gauge!("realtime_user_channels").set(state.events.channel_count() as f64);
             }
+        }
+    }
+}
+
+/// Folds histogram samples into buckets between scrapes (see `metrics::UPKEEP_EVERY`).
+async fn metrics_upkeep(state: AppState) {
+    let mut every = tokio::time::interval(crate::metrics::UPKEEP_EVERY);
+    loop {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            _ = every.tick() => state.metrics.run_upkeep(),
         }
     }
 }

@@ -20,7 +20,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    cli::init_tracing(&config);
+    cli::init_tracing(&config, matches!(command, Command::Serve));
     let result = match command {
         Command::Migrate => cli::migrate(&config).await,
         Command::CreateAdmin { email, first_name } => {
@@ -33,10 +33,14 @@ async fn main() -> ExitCode {
         Command::Backtest(args) => cli::backtest::run(&config, *args).await,
         Command::Serve | Command::Doctor => amarktai::run(config).await,
     };
+    if let Err(e) = &result {
+        tracing::error!("{e:#}");
+    }
+    // Log lines still queued for the writer thread reach stdout before the process ends.
+    amarktai::log_writer::flush(std::time::Duration::from_secs(2));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e:#}");
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }

@@ -56,6 +56,22 @@ fn describe() {
     );
     metrics::describe_counter!("engine_ticks_total", "Background engine ticks by outcome");
     metrics::describe_counter!("trades_total", "Trades recorded by mode");
+    metrics::describe_counter!(
+        "log_lines_dropped_total",
+        "Log lines dropped because the log writer's queue was full (the disk could not keep up)"
+    );
     metrics::gauge!("ws_clients").set(0.0);
     metrics::gauge!("sse_clients").set(0.0);
+    metrics::counter!("log_lines_dropped_total").absolute(0);
 }
+
+/// The Prometheus text, with the counters kept outside the recorder brought up to date first.
+pub fn render(handle: &PrometheusHandle) -> String {
+    metrics::counter!("log_lines_dropped_total").absolute(crate::log_writer::dropped_lines());
+    handle.render()
+}
+
+/// How often histogram samples are folded into their buckets. The recorder keeps every raw
+/// sample until then (`install_recorder` leaves upkeep to the caller), so without it memory
+/// grew with every request between scrapes.
+pub const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);

@@ -293,6 +293,28 @@ async fn metrics_expose_request_counters_by_route_template() {
     assert!(text.contains("ws_clients"));
 }
 
+/// The access log never blocks a request: lines a full log queue had to drop are counted
+/// where operators look (issue 20).
+#[tokio::test]
+async fn metrics_expose_dropped_log_lines() {
+    let app = TestApp::spawn().await;
+    let text = app.get("/metrics").await.text().await.unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("log_lines_dropped_total "))
+        .unwrap_or_else(|| panic!("no log_lines_dropped_total sample:\n{text}"));
+    let value: f64 = line
+        .rsplit(' ')
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("not a number: {line}"));
+    assert!(value >= 0.0);
+    assert!(
+        text.contains("# TYPE log_lines_dropped_total counter"),
+        "{text}"
+    );
+}
+
 #[tokio::test]
 async fn metrics_token_restricts_the_scrape() {
     let app = TestApp::spawn_with(

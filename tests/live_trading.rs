@@ -669,10 +669,12 @@ async fn every_gate_refuses_before_the_exchange(engine: Engine) {
     }
     // Server flags: live trading off (the user could not have turned live mode on either).
     let live = setup(&engine, Provider::Binance, &[]).await;
-    let mut cfg = (*live.app.state.config).clone();
+    let mut cfg = live.app.config.config();
     cfg.flags.enable_live_trading = false;
-    let mut off = live.app.state.clone();
-    off.config = Arc::new(cfg);
+    let store = amarktai::store::connect(&cfg).await.unwrap();
+    let off = AppState::with_clock(cfg, store, Arc::new(live.clock.clone()));
+    off.prices
+        .set(Arc::new(FixedPrices::new().with("BTC/USDT", live.price)));
     let err = amarktai::trading::strategy_runner::force_enter(&off, &live.user_id, &live.bot_id)
         .await
         .err()

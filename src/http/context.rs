@@ -52,7 +52,15 @@ pub fn request_id_from(headers: &HeaderMap) -> String {
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
         })
         .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+        .unwrap_or_else(new_request_id)
+}
+
+/// A random (v4) UUID from the thread-local generator: `Uuid::new_v4` asks the kernel for
+/// random bytes (`getrandom(2)`) on every request, which showed in the cheapest route's profile.
+fn new_request_id() -> String {
+    uuid::Builder::from_random_bytes(rand::random())
+        .into_uuid()
+        .to_string()
 }
 
 /// The client address: the socket peer, or (only with `TRUST_PROXY`) what our proxy saw.
@@ -93,6 +101,19 @@ mod tests {
         let generated = request_id_from(&headers);
         assert_ne!(generated, "bad id with spaces");
         assert!(uuid::Uuid::parse_str(&generated).is_ok());
+    }
+
+    #[test]
+    fn generated_request_ids_are_distinct_v4_uuids() {
+        let a = request_id_from(&HeaderMap::new());
+        let b = request_id_from(&HeaderMap::new());
+        assert_ne!(a, b);
+        for id in [a, b] {
+            let parsed = uuid::Uuid::parse_str(&id).expect("a uuid");
+            assert_eq!(parsed.get_version(), Some(uuid::Version::Random));
+            assert_eq!(parsed.get_variant(), uuid::Variant::RFC4122);
+            assert_eq!(id, parsed.hyphenated().to_string());
+        }
     }
 
     #[test]

@@ -262,7 +262,7 @@ async fn metrics(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(),
+        crate::metrics::render(&state.metrics),
     )
         .into_response())
 }

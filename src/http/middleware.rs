@@ -22,51 +22,48 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     let request_id = context::request_id_from(req.headers());
     let ip = context::client_ip(&req, state.config.trust_proxy);
     let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
+    // The matched template is shared (`Arc<str>` inside): no copy per request.
+    let matched = req.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
     let ctx = Arc::new(RequestContext {
-        request_id: request_id.clone(),
+        request_id,
         ip,
         user_id: OnceLock::new(),
     });
 
-    let span =
-        tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
+    // Lines logged while the handler runs carry the request's id, method and route.
+    let span = tracing::info_span!(
+        "request",
+        request_id = ctx.request_id.as_str(),
+        method = method.as_str(),
+        route
+    );
     let fut = next.run(req);
     let mut response = tracing::Instrument::instrument(
         context::scope(ctx.clone(), async move { ensure_envelope(fut.await).await }),
-        span.clone(),
+        span,
     )
     .await;
     let status = response.status();
     let latency = started.elapsed();
 
     let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
+    if let Ok(value) = HeaderValue::from_str(&ctx.request_id) {
         headers.insert("x-request-id", value);
     }
     add_security_headers(headers, state.config.is_production());
 
-    metrics::counter!(
-        "http_requests_total",
-        "path" => route.clone(),
-        "method" => method.to_string(),
-        "status" => status.as_u16().to_string()
-    )
-    .increment(1);
-    metrics::histogram!("http_request_duration_seconds", "path" => route.clone(), "method" => method.to_string())
-        .record(latency.as_secs_f64());
+    super::route_metrics::record(route, &method, status, latency);
 
+    // The access line names every field itself, so it is logged outside the request span
+    // (inside it the JSON line would repeat them in a `spans` list, re-parsed per line).
     let latency_ms = (latency.as_secs_f64() * 1000.0 * 100.0).round() / 100.0;
     let user_id = ctx.user_id.get().map(String::as_str).unwrap_or("");
-    let _entered = span.enter();
+    let method = method.as_str();
     if status.is_server_error() {
-        tracing::warn!(target: "access", request_id = %request_id, method = %method, route = %route, status = status.as_u16(), latency_ms, user_id, ip = %ctx.ip, "request");
+        tracing::warn!(target: "access", request_id = ctx.request_id.as_str(), method, route, status = status.as_u16(), latency_ms, user_id, ip = ctx.ip.as_str(), "request");
     } else {
-        tracing::info!(target: "access", request_id = %request_id, method = %method, route = %route, status = status.as_u16(), latency_ms, user_id, ip = %ctx.ip, "request");
+        tracing::info!(target: "access", request_id = ctx.request_id.as_str(), method, route, status = status.as_u16(), latency_ms, user_id, ip = ctx.ip.as_str(), "request");
     }
     response
 }
@@ -151,8 +148,18 @@ async fn ensure_envelope(response: Response) -> Response {
     response
 }
 
+/// The rate limit (`rate_limit::check`), then the request timeout, as one middleware: each
+/// `from_fn` layer clones the rest of the stack and boxes a future per request.
+pub async fn limit_and_timeout(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    super::rate_limit::check(&state, req, |req| with_timeout(&state, req, next)).await
+}
+
 /// Per-request timeout for plain REST calls; long-lived realtime streams are exempt.
-pub async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
+async fn with_timeout(state: &AppState, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if path == "/api/ws" || path.starts_with("/api/realtime/") {
         return next.run(req).await;

@@ -32,6 +32,7 @@ pub mod prices;
 pub mod query_params;
 pub mod rate_limit;
 pub mod realtime;
+pub mod route_metrics;
 pub mod strategies;
 pub mod system;
 pub mod trades;
@@ -110,11 +111,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
                 .layer(cors(&state))
                 .layer(axum::middleware::from_fn_with_state(
                     state.clone(),
-                    rate_limit::limit,
-                ))
-                .layer(axum::middleware::from_fn_with_state(
-                    state.clone(),
-                    middleware::timeout,
+                    middleware::limit_and_timeout,
                 ))
                 .layer(RequestBodyLimitLayer::new(limit))
                 .layer(DefaultBodyLimit::max(limit)),

@@ -1,8 +1,7 @@
 //! General rate limits (SPEC §13): a token bucket per user and per IP, with `X-RateLimit-*`.
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::HeaderValue;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::context;
@@ -18,9 +17,15 @@ fn exempt(path: &str) -> bool {
         || path.starts_with("/api/realtime/")
 }
 
-pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// The limit check around `run` (the rest of the stack); the middleware is
+/// `middleware::limit_and_timeout`, which also applies the request timeout.
+pub async fn check<F, Fut>(state: &AppState, req: Request, run: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     if !state.config.rate_limit.enabled || exempt(req.uri().path()) {
-        return next.run(req).await;
+        return run(req).await;
     }
     let ip = context::client_ip(&req, state.config.trust_proxy);
     let ip_decision = state.auth.ip_buckets.check(&ip);
@@ -53,7 +58,7 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
         _ => ip_decision,
     };
     let mut response = if decision.allowed && ip_decision.allowed {
-        next.run(req).await
+        run(req).await
     } else {
         AppError::rate_limited(decision.retry_after).into_response()
     };

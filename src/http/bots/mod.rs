@@ -5,6 +5,7 @@ mod strategy;
 
 use crate::http::openapi::schemas as docs;
 use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -56,7 +57,7 @@ async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Query(q): Query<ListQuery>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Response> {
     let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(raw) => Some(
             BotStatus::parse(raw).ok_or_else(|| AppError::field("status", "unknown bot status"))?,
@@ -64,7 +65,8 @@ async fn list(
         None => None,
     };
     let bots = state.store.bots.list(user.id(), status).await?;
-    Ok(Json(Value::Array(bots.iter().map(bot_json).collect())))
+    // Serialised here, while `bots` is still borrowed by the views.
+    Ok(Json(bots.iter().map(ops::bot_answer).collect::<Vec<_>>()).into_response())
 }
 
 fn caps_for(state: &AppState, exchange: Exchange) -> BotCaps {
