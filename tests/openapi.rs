@@ -73,6 +73,65 @@ fn no_route_bypasses_the_documented_router() {
     );
 }
 
+/// Names of the types deriving `ToSchema` under `dir`, with the files declaring them.
+fn schema_types(dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<String>>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            schema_types(&path, out);
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if !(line.contains("derive(") && line.contains("ToSchema")) {
+                continue;
+            }
+            for next in lines.iter().skip(i + 1).take(8) {
+                let words: Vec<&str> = next.split_whitespace().collect();
+                let Some(at) = words.iter().position(|w| *w == "struct" || *w == "enum") else {
+                    continue;
+                };
+                if let Some(name) = words.get(at + 1) {
+                    let name: String = name
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    out.entry(name)
+                        .or_default()
+                        .push(path.display().to_string());
+                }
+                break;
+            }
+        }
+    }
+}
+
+/// utoipa keys components by the type's name: two types of one name silently share one schema,
+/// and one route's answers are then checked against the other's shape.
+#[test]
+fn no_two_schema_types_share_a_name() {
+    let mut names = std::collections::BTreeMap::new();
+    schema_types(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut names);
+    assert!(names.len() > 50, "the scan finds the schema types");
+    let clashes: Vec<String> = names
+        .iter()
+        .filter(|(_, files)| files.len() > 1)
+        .map(|(name, files)| format!("  {name}: {}", files.join(", ")))
+        .collect();
+    assert!(
+        clashes.is_empty(),
+        "schema types sharing a name (rename one, or give it #[schema(as = ...)]):\n{}",
+        clashes.join("\n")
+    );
+}
+
 #[test]
 fn every_annotated_handler_is_registered_and_in_the_spec() {
     let annotated = annotated_routes();

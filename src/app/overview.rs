@@ -147,7 +147,7 @@ pub async fn system_health(state: &AppState) -> SystemHealth {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Platform {
+pub struct SystemPlatform {
     pub id: String,
     pub name: String,
     pub display_name: String,
@@ -165,7 +165,7 @@ pub struct Platform {
 /// `GET /api/system/platforms`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Platforms {
-    pub platforms: Vec<Platform>,
+    pub platforms: Vec<SystemPlatform>,
     pub total_count: usize,
     /// Always `all`.
     pub default: String,
@@ -175,9 +175,9 @@ pub struct Platforms {
 
 pub fn platforms(state: &AppState) -> Platforms {
     let live = state.config.flags.enable_live_trading;
-    let platforms: Vec<Platform> = Exchange::ALL
+    let platforms: Vec<SystemPlatform> = Exchange::ALL
         .iter()
-        .map(|e| Platform {
+        .map(|e| SystemPlatform {
             id: e.as_str().into(),
             name: e.display_name().into(),
             display_name: e.display_name().into(),

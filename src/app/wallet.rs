@@ -354,3 +354,64 @@ async fn plan_funding(
     }
     Ok(())
 }
+
+/// `GET /api/wallet/deposit-address`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DepositAddressView {
+    pub exchange: String,
+    pub asset: String,
+    /// `null` when the exchange offers no deposit-address call.
+    pub address: Option<String>,
+    pub network: Option<String>,
+    /// Memo / destination tag the deposit must carry, when the asset needs one.
+    pub tag: Option<String>,
+    pub note: Option<String>,
+}
+
+/// The user's deposit address for `asset` on `exchange`, from the exchange's signed call.
+pub async fn deposit_address(
+    state: &AppState,
+    user_id: &str,
+    exchange: Provider,
+    asset: &str,
+) -> AppResult<DepositAddressView> {
+    let mut view = DepositAddressView {
+        exchange: exchange.id().to_string(),
+        asset: asset.to_string(),
+        address: None,
+        network: None,
+        tag: None,
+        note: None,
+    };
+    let creds = match crate::trading::live::account_for(state, user_id, exchange.id()).await {
+        Ok((creds, _)) => creds,
+        Err(_) => {
+            return Err(crate::error::AppError::conflict(
+                "KEYS_MISSING",
+                format!("No API keys saved for {}", exchange.display_name()),
+            ))
+        }
+    };
+    let acct = Account {
+        http: &state.http_client,
+        urls: &state.config.outbound,
+        exchange,
+        creds: &creds,
+    };
+    match client::deposit_address(&acct, asset).await {
+        Ok(found) => {
+            view.address = Some(found.address);
+            view.network = found.network;
+            view.tag = found.tag;
+        }
+        Err(client::OrderError::Unsupported(reason)) => view.note = Some(reason),
+        Err(e) => {
+            return Err(crate::error::AppError::new(
+                axum::http::StatusCode::BAD_GATEWAY,
+                "EXCHANGE_ERROR",
+                format!("{} answered: {e}", exchange.display_name()),
+            ))
+        }
+    }
+    Ok(view)
+}

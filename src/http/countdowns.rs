@@ -45,7 +45,7 @@ pub struct NewCountdown {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Deleted {
+pub struct CountdownDeleted {
     pub message: String,
 }
 
@@ -132,16 +132,16 @@ async fn create_slash(
     tag = "Analytics",
     summary = "Delete one of the caller's countdowns",
     params(("id" = String, Path)),
-    responses((status = 200, description = "OK", body = Deleted)),
+    responses((status = 200, description = "OK", body = CountdownDeleted)),
     security(("bearerAuth" = []))
 )]
 async fn delete(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
-) -> AppResult<Json<Deleted>> {
+) -> AppResult<Json<CountdownDeleted>> {
     ops::delete(&state, user.id(), &id).await?;
-    Ok(Json(Deleted {
+    Ok(Json(CountdownDeleted {
         message: "Countdown deleted".into(),
     }))
 }

@@ -20,6 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(requirements))
         .routes(routes!(funding_plans))
         .routes(routes!(cancel_plan))
+        .routes(routes!(deposit_address))
 }
 
 #[derive(Deserialize)]
@@ -37,7 +38,10 @@ struct BalancesQuery {
                    reads again). One exchange failing gives its own `error`, never a 5xx. `zar` and \
                    `btc` are the totals held over all exchanges; `master_wallet` is the Luno account.",
     params(("refresh" = Option<bool>, Query, description = "Bypass the 15 s cache")),
-    responses((status = 200, description = "OK", body = WalletBalances)),
+    responses(
+        (status = 200, description = "OK", body = WalletBalances),
+        (status = 422, description = "refresh is not true or false", body = crate::http::openapi::schemas::common::ErrorEnvelope)
+    ),
     security(("bearerAuth" = []))
 )]
 async fn balances(
@@ -92,7 +96,10 @@ struct FundingPlans {
     tag = "Wallet",
     summary = "The caller's funding plans",
     params(("status" = Option<String>, Query, description = "pending, completed or cancelled")),
-    responses((status = 200, description = "Newest first", body = FundingPlans)),
+    responses(
+        (status = 200, description = "Newest first", body = FundingPlans),
+        (status = 422, description = "status is not pending, completed or cancelled", body = crate::http::openapi::schemas::common::ErrorEnvelope)
+    ),
     security(("bearerAuth" = []))
 )]
 async fn funding_plans(
@@ -159,4 +166,56 @@ async fn cancel_plan(
         plan_id: plan.plan_id,
         status: plan.status,
     }))
+}
+
+#[derive(Deserialize)]
+struct DepositQuery {
+    exchange: Option<String>,
+    asset: Option<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/wallet/deposit-address",
+    operation_id = "get_api_wallet_deposit_address",
+    tag = "Wallet",
+    summary = "The caller's deposit address for an asset on an exchange",
+    description = "From the exchange's own signed deposit-address call with the caller's saved \
+                   keys. An exchange without such a call answers 200 with `address: null` and a \
+                   `note` saying so; an exchange error is 502 `EXCHANGE_ERROR` with its reason.",
+    params(
+        ("exchange" = String, Query, description = "luno, binance, kucoin, valr or ovex"),
+        ("asset" = String, Query, description = "e.g. BTC")
+    ),
+    responses(
+        (status = 200, description = "OK", body = wallet::DepositAddressView),
+        (status = 409, description = "KEYS_MISSING", body = crate::http::openapi::schemas::common::ErrorEnvelope),
+        (status = 422, description = "exchange or asset is not valid", body = crate::http::openapi::schemas::common::ErrorEnvelope),
+        (status = 502, description = "EXCHANGE_ERROR", body = crate::http::openapi::schemas::common::ErrorEnvelope)
+    ),
+    security(("bearerAuth" = []))
+)]
+async fn deposit_address(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(q): Query<DepositQuery>,
+) -> AppResult<Json<wallet::DepositAddressView>> {
+    let exchange = q
+        .exchange
+        .as_deref()
+        .and_then(crate::exchange::Provider::parse)
+        .filter(|p| p.is_exchange())
+        .ok_or_else(|| {
+            AppError::field("exchange", "exchange must be luno, binance, kucoin, valr or ovex")
+        })?;
+    let asset = q
+        .asset
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| (2..=10).contains(&a.len()) && a.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .ok_or_else(|| AppError::field("asset", "asset must be a currency code such as BTC"))?
+        .to_ascii_uppercase();
+    Ok(Json(
+        wallet::deposit_address(&state, user.id(), exchange, &asset).await?,
+    ))
 }
