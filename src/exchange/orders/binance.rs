@@ -254,6 +254,34 @@ pub(crate) async fn trade_history(
     parse_fills(&body, pair)
 }
 
+/// GET /sapi/v1/capital/deposit/address?coin=.. (SIGNED): {coin, address, tag, url}.
+pub(crate) async fn deposit_address(
+    ctx: &Ctx<'_>,
+    asset: &str,
+) -> Result<super::DepositAddress, OrderError> {
+    let params = [("coin", asset.to_ascii_uppercase())];
+    let body = signed(
+        ctx,
+        Method::GET,
+        "/sapi/v1/capital/deposit/address",
+        &params,
+    )
+    .await?;
+    parse_deposit_address(&body, asset)
+}
+
+pub(crate) fn parse_deposit_address(
+    body: &Value,
+    asset: &str,
+) -> Result<super::DepositAddress, OrderError> {
+    Ok(super::DepositAddress {
+        asset: text(body.get("coin")).unwrap_or_else(|| asset.to_ascii_uppercase()),
+        address: need_text(body, "address")?,
+        network: text(body.get("network")),
+        tag: text(body.get("tag")),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -254,6 +254,31 @@ pub(crate) async fn trade_history(
     parse_fills(data.get("items").unwrap_or(&Value::Null), pair)
 }
 
+/// GET /api/v1/deposit-addresses?currency=.. (signed): data {address, memo, chain}.
+pub(crate) async fn deposit_address(
+    ctx: &Ctx<'_>,
+    asset: &str,
+) -> Result<super::DepositAddress, OrderError> {
+    let endpoint = format!(
+        "/api/v1/deposit-addresses?{}",
+        common::encode(&[("currency", asset.to_ascii_uppercase())])
+    );
+    let data = call(ctx, Method::GET, &endpoint, None).await?;
+    parse_deposit_address(&data, asset)
+}
+
+pub(crate) fn parse_deposit_address(
+    data: &Value,
+    asset: &str,
+) -> Result<super::DepositAddress, OrderError> {
+    Ok(super::DepositAddress {
+        asset: asset.to_ascii_uppercase(),
+        address: need_text(data, "address")?,
+        network: text(data.get("chain")),
+        tag: text(data.get("memo")),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -320,6 +320,39 @@ pub(crate) async fn trade_history(
     list_trades(ctx, pair, since.timestamp_millis()).await
 }
 
+/// GET /api/1/funding_address?asset=XBT (Basic auth): {asset, address, name, ...}.
+pub(crate) async fn deposit_address(
+    ctx: &Ctx<'_>,
+    asset: &str,
+) -> Result<super::DepositAddress, OrderError> {
+    let up = asset.to_ascii_uppercase();
+    let code = if up == "BTC" { "XBT".to_string() } else { up };
+    let body = call(
+        ctx,
+        Method::GET,
+        "/api/1/funding_address",
+        &[("asset", code)],
+    )
+    .await?;
+    parse_deposit_address(&body, asset)
+}
+
+pub(crate) fn parse_deposit_address(
+    body: &Value,
+    asset: &str,
+) -> Result<super::DepositAddress, OrderError> {
+    Ok(super::DepositAddress {
+        asset: body
+            .get("asset")
+            .and_then(Value::as_str)
+            .map(self::asset)
+            .unwrap_or_else(|| asset.to_ascii_uppercase()),
+        address: need_text(body, "address")?,
+        network: None,
+        tag: None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

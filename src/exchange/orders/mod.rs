@@ -282,3 +282,22 @@ pub async fn trade_history(
 ) -> Result<Vec<ExchangeFill>, OrderError> {
     dispatch!(account, |ctx, m| m::trade_history(ctx, pair, since).await)
 }
+
+/// A deposit address for one asset on the account.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DepositAddress {
+    pub asset: String,
+    pub address: String,
+    pub network: Option<String>,
+    /// memo / tag / destination tag when the asset needs one
+    pub tag: Option<String>,
+}
+
+/// The account's deposit address for `asset` (e.g. "BTC"). `Unsupported(reason)` when the
+/// exchange offers no such API call.
+pub async fn deposit_address(
+    account: &Account<'_>,
+    asset: &str,
+) -> Result<DepositAddress, OrderError> {
+    dispatch!(account, |ctx, m| m::deposit_address(ctx, asset).await)
+}

@@ -287,6 +287,16 @@ pub(crate) async fn trade_history(
         .collect())
 }
 
+/// OVEX publishes no deposit-address call in its API (unverified against a Peatio v2 route).
+pub(crate) async fn deposit_address(
+    _ctx: &Ctx<'_>,
+    _asset: &str,
+) -> Result<super::DepositAddress, OrderError> {
+    Err(OrderError::Unsupported(
+        "OVEX does not offer deposit addresses through its API".into(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

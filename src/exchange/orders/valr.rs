@@ -271,6 +271,31 @@ pub(crate) async fn trade_history(
         .collect())
 }
 
+/// GET /v1/wallet/crypto/{currency}/deposit/address (signed): {currency, address, networkType?}.
+pub(crate) async fn deposit_address(
+    ctx: &Ctx<'_>,
+    asset: &str,
+) -> Result<super::DepositAddress, OrderError> {
+    let path = format!(
+        "/v1/wallet/crypto/{}/deposit/address",
+        asset.to_ascii_uppercase()
+    );
+    let body = call(ctx, Method::GET, &path, None).await?;
+    parse_deposit_address(&body, asset)
+}
+
+pub(crate) fn parse_deposit_address(
+    body: &Value,
+    asset: &str,
+) -> Result<super::DepositAddress, OrderError> {
+    Ok(super::DepositAddress {
+        asset: text(body.get("currency")).unwrap_or_else(|| asset.to_ascii_uppercase()),
+        address: need_text(body, "address")?,
+        network: text(body.get("networkType")),
+        tag: text(body.get("paymentReference")),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
