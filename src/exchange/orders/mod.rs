@@ -301,3 +301,37 @@ pub async fn deposit_address(
 ) -> Result<DepositAddress, OrderError> {
     dispatch!(account, |ctx, m| m::deposit_address(ctx, asset).await)
 }
+
+#[cfg(test)]
+mod deposit_tests {
+    use serde_json::json;
+
+    #[test]
+    fn deposit_address_replies_parse() {
+        let b = super::binance::parse_deposit_address(
+            &json!({"coin": "XRP", "address": "rA", "tag": "123", "url": ""}),
+            "xrp",
+        )
+        .unwrap();
+        assert_eq!((b.asset.as_str(), b.address.as_str()), ("XRP", "rA"));
+        assert_eq!(b.tag.as_deref(), Some("123"));
+        let k = super::kucoin::parse_deposit_address(
+            &json!({"address": "kA", "memo": "", "chain": "BTC"}),
+            "BTC",
+        )
+        .unwrap();
+        assert_eq!(
+            (k.address.as_str(), k.tag, k.network.as_deref()),
+            ("kA", None, Some("BTC"))
+        );
+        let l =
+            super::luno::parse_deposit_address(&json!({"asset": "XBT", "address": "lA"}), "BTC")
+                .unwrap();
+        assert_eq!((l.asset.as_str(), l.address.as_str()), ("BTC", "lA"));
+        let v =
+            super::valr::parse_deposit_address(&json!({"currency": "BTC", "address": "vA"}), "btc")
+                .unwrap();
+        assert_eq!((v.asset.as_str(), v.address.as_str()), ("BTC", "vA"));
+        assert!(super::valr::parse_deposit_address(&json!({}), "BTC").is_err());
+    }
+}
