@@ -463,3 +463,46 @@ async fn trade_history_includes_trades_the_platform_never_booked() {
         );
     }
 }
+
+/// Deposit addresses through each exchange's signed call (the fake re-derives the signature);
+/// OVEX offers none through its API; a wrong secret is refused like any other call.
+#[tokio::test]
+async fn deposit_addresses_are_read_through_the_signed_call() {
+    for provider in EXCHANGES {
+        let mut v = venue(provider).await;
+        let found = orders::deposit_address(&v.account(), "BTC").await;
+        if provider == Provider::Ovex {
+            assert!(
+                matches!(&found, Err(OrderError::Unsupported(r)) if r.contains("OVEX")),
+                "{found:?}"
+            );
+            continue;
+        }
+        let found = found.unwrap_or_else(|e| panic!("{provider}: {e:?}"));
+        assert_eq!(found.asset, "BTC", "{provider}: {found:?}");
+        let asked = if provider == Provider::Luno {
+            "XBT"
+        } else {
+            "BTC"
+        };
+        assert_eq!(
+            found.address,
+            format!("fake-{}-{asked}-address", provider.id()),
+            "{provider}"
+        );
+        v.creds = credentials(provider, "not-the-secret-at-all");
+        let err = orders::deposit_address(&v.account(), "BTC")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                OrderError::Rejected {
+                    kind: RejectKind::InvalidCredentials,
+                    ..
+                }
+            ),
+            "{provider}: {err:?}"
+        );
+    }
+}

@@ -118,7 +118,10 @@ fn schema_types(dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<Str
 #[test]
 fn no_two_schema_types_share_a_name() {
     let mut names = std::collections::BTreeMap::new();
-    schema_types(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut names);
+    schema_types(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut names,
+    );
     assert!(names.len() > 50, "the scan finds the schema types");
     let clashes: Vec<String> = names
         .iter()

@@ -314,4 +314,60 @@ async fn confirm_live_switch(engine: Engine) {
     app.stop().await;
 }
 
-on_both_engines!(balances_requirements_and_funding_plans, confirm_live_switch);
+/// Deposit addresses come from the exchange's signed call; an exchange without one says so.
+async fn deposit_addresses(engine: Engine) {
+    let valr = FakeExchange::start(Provider::Valr).await;
+    let config = TestConfig::new(&engine)
+        .set("VALR_BASE_URL", &valr.base_url())
+        .set("OVEX_BASE_URL", "http://127.0.0.1:9")
+        .set("EXCHANGE_TIMEOUT_SECONDS", "2");
+    let app = TestApp::spawn_with(config, axum::Router::new()).await;
+    let path = "/api/wallet/deposit-address?exchange=valr&asset=btc";
+    assert_eq!(app.get(path).await.status(), 401);
+    let token = app.token_for("deposit@example.com").await;
+    let me = body(app.get_auth("/api/auth/me", &token).await).await;
+    let user_id = me["id"].as_str().unwrap().to_string();
+    let resp = app.get_auth(path, &token).await;
+    assert_eq!(resp.status(), 409, "no keys saved");
+    assert_eq!(body(resp).await["error"]["code"], "KEYS_MISSING");
+    for bad in [
+        "/api/wallet/deposit-address?exchange=kraken&asset=BTC",
+        "/api/wallet/deposit-address?exchange=valr&asset=B%20T",
+        "/api/wallet/deposit-address?exchange=valr",
+    ] {
+        assert_eq!(app.get_auth(bad, &token).await.status(), 422, "{bad}");
+    }
+    save_tested_keys(&app, &token, &user_id, Provider::Valr).await;
+    let found = body(app.get_auth(path, &token).await).await;
+    assert_eq!(
+        (found["exchange"].as_str(), found["asset"].as_str()),
+        (Some("valr"), Some("BTC")),
+        "{found}"
+    );
+    assert!(
+        found["address"].as_str().is_some_and(|a| !a.is_empty()),
+        "{found}"
+    );
+    assert_eq!(found["note"], Value::Null);
+    save_tested_keys(&app, &token, &user_id, Provider::Ovex).await;
+    let ovex = body(
+        app.get_auth(
+            "/api/wallet/deposit-address?exchange=ovex&asset=BTC",
+            &token,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(ovex["address"], Value::Null, "{ovex}");
+    assert!(
+        ovex["note"].as_str().is_some_and(|n| n.contains("OVEX")),
+        "{ovex}"
+    );
+    app.stop().await;
+}
+
+on_both_engines!(
+    balances_requirements_and_funding_plans,
+    confirm_live_switch,
+    deposit_addresses
+);

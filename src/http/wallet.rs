@@ -206,7 +206,10 @@ async fn deposit_address(
         .and_then(crate::exchange::Provider::parse)
         .filter(|p| p.is_exchange())
         .ok_or_else(|| {
-            AppError::field("exchange", "exchange must be luno, binance, kucoin, valr or ovex")
+            AppError::field(
+                "exchange",
+                "exchange must be luno, binance, kucoin, valr or ovex",
+            )
         })?;
     let asset = q
         .asset

@@ -76,6 +76,14 @@ impl Dialect for Binance {
             .param("symbol")
             .and_then(|s| book.pair_for(&s, |p| p.joined()));
         match (req.method.as_str(), req.path.as_str(), pair) {
+            ("GET", "/sapi/v1/capital/deposit/address", _) => {
+                let coin = req.param("coin").unwrap_or_default();
+                (
+                    StatusCode::OK,
+                    json!({"coin": coin, "address": format!("fake-binance-{coin}-address"),
+                           "tag": "", "url": ""}),
+                )
+            }
             ("GET", "/api/v3/account", _) => {
                 let balances: Vec<Value> = book
                     .assets()

@@ -92,6 +92,13 @@ impl Dialect for Kucoin {
         let path = req.path.as_str();
         let client_order = path.strip_prefix("/api/v1/order/client-order/");
         match (req.method.as_str(), path) {
+            ("GET", "/api/v1/deposit-addresses") => {
+                let currency = req.param("currency").unwrap_or_default();
+                ok(
+                    json!({"address": format!("fake-kucoin-{currency}-address"), "memo": "",
+                          "chain": "BTC"}),
+                )
+            }
             ("GET", "/api/v1/accounts") => {
                 let list: Vec<Value> = book
                     .assets()

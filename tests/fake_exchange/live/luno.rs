@@ -112,6 +112,14 @@ impl Dialect for Luno {
     fn handle(book: &mut Book, req: &Req) -> Answer {
         let pair = req.param("pair").and_then(|s| book.pair_for(&s, sym));
         match (req.method.as_str(), req.path.as_str()) {
+            ("GET", "/api/1/funding_address") => {
+                let asset = req.param("asset").unwrap_or_default();
+                (
+                    StatusCode::OK,
+                    json!({"asset": asset, "address": format!("fake-luno-{asset}-address"),
+                           "name": "Receive address"}),
+                )
+            }
             ("GET", "/api/1/balance") => {
                 let list: Vec<Value> = book
                     .assets()

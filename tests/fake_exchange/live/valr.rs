@@ -89,6 +89,11 @@ impl Dialect for Valr {
         let path = req.path.as_str();
         let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         match (req.method.as_str(), parts.as_slice()) {
+            ("GET", ["v1", "wallet", "crypto", currency, "deposit", "address"]) => (
+                StatusCode::OK,
+                json!({"currency": currency, "address": format!("fake-valr-{currency}-address"),
+                       "networkType": "Bitcoin"}),
+            ),
             ("GET", ["v1", "account", "balances"]) => {
                 let list: Vec<Value> = book
                     .assets()
