@@ -762,6 +762,28 @@ async fn every_gate_refuses_before_the_exchange(engine: Engine) {
     assert!(refused(&live).await.contains("emergency stop"));
     live.app.stop().await;
 
+    // The four order gates run first: with one trade a day allowed and one booked, the limit
+    // gate refuses the next entry before any live gate, and the exchange sees no third order.
+    let live = setup(
+        &engine,
+        Provider::Valr,
+        &[("MAX_TRADES_PER_BOT_DAILY", "1")],
+    )
+    .await;
+    assert_eq!(live.force("enter").await.status(), 200);
+    live.clock.advance(Span::seconds(60));
+    assert_eq!(live.force("exit").await.status(), 200);
+    assert_eq!(live.fake.order_sends(), 2);
+    let resp = live.force("enter").await;
+    assert_eq!(resp.status(), 409);
+    let reason = body(resp).await["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(reason.contains("limit"), "{reason}");
+    assert_eq!(live.fake.order_sends(), 2);
+    live.app.stop().await;
+
     // A bot in the live training bay trades on paper: the exchange sees nothing.
     let live = setup(&engine, Provider::Luno, &[]).await;
     set_bot(
