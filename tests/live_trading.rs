@@ -240,13 +240,16 @@ async fn a_live_bot_enters_and_exits_on_each_exchange(engine: Engine) {
         let live = setup(&engine, provider, &[]).await;
         let quote = quote_of(provider);
         let resp = live.force("enter").await;
-        assert_eq!(
-            resp.status(),
-            200,
-            "{provider:?}: {}",
-            resp.text().await.unwrap()
-        );
+        assert_eq!(resp.status(), 200, "{provider:?}");
+        let entered = body(resp).await;
         assert_eq!(live.fake.order_sends(), 1, "{provider:?}");
+        // Filled at once: the answer already shows the position from the exchange's fills.
+        assert!(
+            entered["position"]["size"]
+                .as_f64()
+                .is_some_and(|s| s > 0.0),
+            "{entered}"
+        );
         let orders = live.live_orders().await;
         assert_eq!(orders.len(), 1);
         let entry = &orders[0];

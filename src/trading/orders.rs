@@ -100,7 +100,13 @@ pub async fn submit_with(
         },
         Ok(None) => {
             record.updated_at = state.clock.now();
-            state.store.orders.finish(&record).await?;
+            if !state.store.orders.finish(&record).await? {
+                // Finished meanwhile (a live order filled and booked at once): answer what is
+                // stored rather than the pending copy.
+                if let Some(stored) = state.store.orders.find(user_id, &record.id).await? {
+                    return Ok(stored);
+                }
+            }
             Ok(record)
         }
         Err(err) => Err(close_unfilled(state, &mut record, err).await),
