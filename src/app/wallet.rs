@@ -14,7 +14,7 @@ use crate::domain::bot::{BotStatus, TradingMode};
 use crate::domain::price::PriceSource;
 use crate::domain::wallet::{health, FundingPlan, Health, PlanStatus};
 use crate::error::AppResult;
-use crate::exchange::orders::{self as client, Account, AssetBalance};
+use crate::exchange::orders::{self as client, AssetBalance};
 use crate::exchange::Provider;
 use crate::state::AppState;
 
@@ -108,12 +108,7 @@ async fn read_exchange(state: &AppState, user_id: &str, exchange: Provider) -> E
         Ok((creds, _)) => creds,
         Err(e) => return empty(e.to_string()),
     };
-    let acct = Account {
-        http: &state.http_client,
-        urls: &state.config.outbound,
-        exchange,
-        creds: &creds,
-    };
+    let acct = crate::trading::live::account(state, exchange, &creds);
     let list: Vec<AssetBalance> = match client::balances(&acct).await {
         Ok(list) => list,
         Err(e) => return empty(e.to_string()),
@@ -392,12 +387,7 @@ pub async fn deposit_address(
             ))
         }
     };
-    let acct = Account {
-        http: &state.http_client,
-        urls: &state.config.outbound,
-        exchange,
-        creds: &creds,
-    };
+    let acct = crate::trading::live::account(state, exchange, &creds);
     match client::deposit_address(&acct, asset).await {
         Ok(found) => {
             view.address = Some(found.address);
