@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts a throw-away server (temp SQLite DATA_DIR, loopback on a free port, ENV=local, rate
 # limits off, outbound exchange/AI calls pointed at a closed local port so nothing leaves the
-# machine), runs scripts/fuzz.sh against it (a fresh user, and an admin made by the binary's
+# machine, admin mail to a local SMTP sink), runs scripts/fuzz.sh against it (a fresh user, and an admin made by the binary's
 # `create-admin` through AMARKTAI_BIN), stops the server.
 #
 #   scripts/fuzz-local.sh [BINARY]      default target/debug/amarktai (built by `cargo test`)
@@ -16,6 +16,13 @@ case "$BIN" in /*) ;; *) BIN="$PWD/$BIN" ;; esac
 [ -x "$BIN" ] || { echo "no server binary at $BIN (run cargo build first)" >&2; exit 2; }
 
 DATA=$(mktemp -d)
+# A local SMTP sink, so the admin broadcast is fuzzed for real instead of answering 503 (unset).
+python3 "$ROOT/scripts/smtp-sink.py" "$DATA/smtp.port" &
+SINK=$!
+SERVER=
+trap 'kill $SERVER "$SINK" 2>/dev/null || true; wait $SERVER "$SINK" 2>/dev/null || true; rm -rf "$DATA"' EXIT
+for _ in $(seq 1 50); do [ -s "$DATA/smtp.port" ] && break; sleep 0.1; done
+[ -s "$DATA/smtp.port" ] || { echo "smtp sink did not start" >&2; exit 2; }
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 CLOSED="http://127.0.0.1:9"
 export DATA_DIR="$DATA" HOST=127.0.0.1 PORT="$PORT" ENV=local LOG_LEVEL=warn MONGODB_URL= \
@@ -25,11 +32,11 @@ export DATA_DIR="$DATA" HOST=127.0.0.1 PORT="$PORT" ENV=local LOG_LEVEL=warn MON
   LUNO_BASE_URL="$CLOSED" BINANCE_BASE_URL="$CLOSED" KUCOIN_BASE_URL="$CLOSED" \
   VALR_BASE_URL="$CLOSED" OVEX_BASE_URL="$CLOSED" OPENAI_BASE_URL="$CLOSED/v1" OPENAI_API_KEY= \
   EXCHANGE_TIMEOUT_SECONDS=2 AI_TIMEOUT_SECONDS=2 \
+  SMTP_URL="smtp://127.0.0.1:$(cat "$DATA/smtp.port")" SMTP_FROM="fuzz@example.com" \
   ADMIN_PASSWORD="fuzz-unlock-$RANDOM$RANDOM"  # set, so /api/admin/unlock answers 401/200, not 503
 
 (cd "$DATA" && exec "$BIN" serve) > "$DATA/server.log" 2>&1 &
 SERVER=$!
-trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$DATA"' EXIT
 up=0
 for _ in $(seq 1 150); do
   if curl -fsS --max-time 1 "http://127.0.0.1:$PORT/api/health/live" >/dev/null 2>&1; then up=1; break; fi
