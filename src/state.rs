@@ -53,6 +53,8 @@ pub struct AppStateInner {
     pub secrets: Arc<SecretBox>,
     /// The backtest worker pool (`BACKTEST_WORKERS`).
     pub backtests: Arc<crate::app::backtests::BacktestRunner>,
+    /// Rendered `GET /api/bots` answers, valid while the store's list revision is unchanged.
+    pub bot_lists: crate::app::bot_list::BotListCache,
 }
 
 impl AppState {
@@ -94,6 +96,7 @@ impl AppState {
             started_at: Instant::now(),
             http_client,
             prices: Arc::new(PriceSlot::with(Arc::new(feed))),
+            bot_lists: Default::default(),
         }))
     }
 }

@@ -6,6 +6,7 @@ pub mod admin_health;
 pub mod autonomy;
 pub mod backtests;
 pub mod bot_lifecycle;
+pub mod bot_list;
 pub mod bots;
 pub mod broadcast;
 pub mod countdowns;

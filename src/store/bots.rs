@@ -88,6 +88,12 @@ pub trait BotRepo: Send + Sync {
     async fn find_any(&self, id: &str) -> StoreResult<Option<Bot>>;
     /// The user's non-deleted bots, oldest first, optionally of one status.
     async fn list(&self, user_id: &str, status: Option<BotStatus>) -> StoreResult<Vec<Bot>>;
+    /// A number that changes with every write to the user's bots, by any process on this
+    /// database, or `None` when the engine keeps none (then nothing may be cached on it).
+    /// SQLite: kept by triggers in the same transaction as the write (migration 0022).
+    async fn list_revision(&self, _user_id: &str) -> StoreResult<Option<i64>> {
+        Ok(None)
+    }
     /// Non-deleted bots of every user (admin), oldest first.
     async fn list_all(&self, limit: u32, offset: u32) -> StoreResult<Vec<Bot>>;
     /// Non-deleted bots in `status` across users (engines).

@@ -5,6 +5,7 @@ mod strategy;
 
 use crate::http::openapi::schemas as docs;
 use axum::extract::{Path, Query, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -64,7 +65,11 @@ async fn list(
         ),
         None => None,
     };
-    let bots = state.store.bots.list(user.id(), status).await?;
+    let Some(status) = status else {
+        let body = crate::app::bot_list::rendered(&state, user.id()).await?;
+        return Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response());
+    };
+    let bots = state.store.bots.list(user.id(), Some(status)).await?;
     // Serialised here, while `bots` is still borrowed by the views.
     Ok(Json(bots.iter().map(ops::bot_answer).collect::<Vec<_>>()).into_response())
 }

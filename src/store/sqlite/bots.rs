@@ -5,6 +5,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
+use std::sync::Arc;
+
+use super::direct::DirectReader;
 use super::{map_err, to_millis};
 use crate::domain::bot::{Bot, BotStatus};
 use crate::store::bots::{
@@ -16,6 +19,7 @@ use crate::store::{StoreError, StoreResult};
 
 pub(super) struct SqliteBots {
     pub(super) pool: SqlitePool,
+    pub(super) direct: Arc<DirectReader>,
 }
 
 pub(super) fn decode(doc: &str) -> StoreResult<Bot> {
@@ -145,6 +149,20 @@ impl BotRepo for SqliteBots {
         .await
         .map_err(map_err)?;
         docs.iter().map(|d| decode(d)).collect()
+    }
+
+    async fn list_revision(&self, user_id: &str) -> StoreResult<Option<i64>> {
+        // Read inline (direct.rs): the bot list asks on every request. No row yet: the user
+        // never had a bot, revision 0 (the first insert makes it 1).
+        self.direct.read(|conn| {
+            let mut statement =
+                conn.prepare_cached("SELECT revision FROM bot_list_revisions WHERE user_id = ?1")?;
+            let mut rows = statement.query([user_id])?;
+            Ok(Some(match rows.next()? {
+                Some(row) => row.get(0)?,
+                None => 0,
+            }))
+        })
     }
 
     async fn list_all(&self, limit: u32, offset: u32) -> StoreResult<Vec<Bot>> {

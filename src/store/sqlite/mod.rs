@@ -8,6 +8,7 @@ mod candles;
 mod chat;
 mod dashboard;
 mod decisions;
+mod direct;
 mod funding_plans;
 mod keys;
 mod leases;
@@ -60,20 +61,30 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
         .connect_with(options)
         .await
         .map_err(map_err)?;
-    let admin = Arc::new(SqliteAdmin { pool: pool.clone() });
+    let direct = Arc::new(direct::DirectReader::open(&path)?);
+    let admin = Arc::new(SqliteAdmin {
+        pool: pool.clone(),
+        direct: direct.clone(),
+    });
     if migrate {
         admin.migrate().await?;
     }
     Ok(Store {
         admin,
-        users: Arc::new(users::SqliteUsers { pool: pool.clone() }),
+        users: Arc::new(users::SqliteUsers {
+            pool: pool.clone(),
+            direct: direct.clone(),
+        }),
         tokens: Arc::new(tokens::SqliteTokens { pool: pool.clone() }),
         keys: Arc::new(keys::SqliteKeys { pool: pool.clone() }),
         settings: Arc::new(settings::SqliteSettings { pool: pool.clone() }),
         alerts: Arc::new(settings::SqliteAlerts { pool: pool.clone() }),
         audit: Arc::new(audit::SqliteAudit { pool: pool.clone() }),
         chat: Arc::new(chat::SqliteChat { pool: pool.clone() }),
-        bots: Arc::new(bots::SqliteBots { pool: pool.clone() }),
+        bots: Arc::new(bots::SqliteBots {
+            pool: pool.clone(),
+            direct,
+        }),
         platform: Arc::new(platform::SqlitePlatform { pool: pool.clone() }),
         orders: Arc::new(orders::SqliteOrders { pool: pool.clone() }),
         trades: Arc::new(trades::SqliteTrades { pool: pool.clone() }),
@@ -91,6 +102,7 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
 
 struct SqliteAdmin {
     pool: SqlitePool,
+    direct: Arc<direct::DirectReader>,
 }
 
 #[async_trait]
@@ -142,6 +154,7 @@ impl StoreAdmin for SqliteAdmin {
     }
 
     async fn close(&self) {
+        self.direct.close();
         self.pool.close().await;
     }
 }

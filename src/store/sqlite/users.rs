@@ -4,41 +4,79 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
 
+use std::sync::Arc;
+
+use super::direct::DirectReader;
 use super::{from_millis, map_err, to_millis};
 use crate::domain::user::{Role, User, UserStatus, UserStatusCounts};
 use crate::store::{ProfileChanges, StoreError, StoreResult, UserRepo};
 
 pub(super) struct SqliteUsers {
     pub(super) pool: SqlitePool,
+    pub(super) direct: Arc<DirectReader>,
 }
 
-const COLUMNS: &str =
-    "id, email, first_name, password_hash, role, status, currency, token_version, \
-                       must_change_password, created_at, updated_at, last_seen";
+/// The user columns in one place (a macro so `concat!` can build whole statements at compile time).
+macro_rules! user_columns {
+    () => {
+        "id, email, first_name, password_hash, role, status, currency, token_version, \
+         must_change_password, created_at, updated_at, last_seen"
+    };
+}
+const COLUMNS: &str = user_columns!();
 
-fn row_to_user(row: &SqliteRow) -> StoreResult<User> {
-    let role: String = row.try_get("role").map_err(map_err)?;
-    let status: String = row.try_get("status").map_err(map_err)?;
+/// Column reads shared by sqlx rows and the direct reader's rows, so a user is decoded one way.
+trait UserColumns {
+    fn text(&self, name: &'static str) -> StoreResult<String>;
+    fn int(&self, name: &'static str) -> StoreResult<i64>;
+    fn opt_int(&self, name: &'static str) -> StoreResult<Option<i64>>;
+}
+
+impl UserColumns for SqliteRow {
+    fn text(&self, name: &'static str) -> StoreResult<String> {
+        self.try_get(name).map_err(map_err)
+    }
+    fn int(&self, name: &'static str) -> StoreResult<i64> {
+        self.try_get(name).map_err(map_err)
+    }
+    fn opt_int(&self, name: &'static str) -> StoreResult<Option<i64>> {
+        self.try_get(name).map_err(map_err)
+    }
+}
+
+impl UserColumns for rusqlite::Row<'_> {
+    fn text(&self, name: &'static str) -> StoreResult<String> {
+        self.get(name).map_err(direct_err)
+    }
+    fn int(&self, name: &'static str) -> StoreResult<i64> {
+        self.get(name).map_err(direct_err)
+    }
+    fn opt_int(&self, name: &'static str) -> StoreResult<Option<i64>> {
+        self.get(name).map_err(direct_err)
+    }
+}
+
+fn direct_err(err: rusqlite::Error) -> StoreError {
+    StoreError::Other(err.to_string())
+}
+
+fn row_to_user(row: &impl UserColumns) -> StoreResult<User> {
+    let role = row.text("role")?;
+    let status = row.text("status")?;
     Ok(User {
-        id: row.try_get("id").map_err(map_err)?,
-        email: row.try_get("email").map_err(map_err)?,
-        first_name: row.try_get("first_name").map_err(map_err)?,
-        password_hash: row.try_get("password_hash").map_err(map_err)?,
+        id: row.text("id")?,
+        email: row.text("email")?,
+        first_name: row.text("first_name")?,
+        password_hash: row.text("password_hash")?,
         role: Role::parse(&role).ok_or_else(|| StoreError::Other(format!("bad role {role}")))?,
         status: UserStatus::parse(&status)
             .ok_or_else(|| StoreError::Other(format!("bad status {status}")))?,
-        currency: row.try_get("currency").map_err(map_err)?,
-        token_version: row.try_get("token_version").map_err(map_err)?,
-        must_change_password: row
-            .try_get::<i64, _>("must_change_password")
-            .map_err(map_err)?
-            != 0,
-        created_at: from_millis(row.try_get("created_at").map_err(map_err)?),
-        updated_at: from_millis(row.try_get("updated_at").map_err(map_err)?),
-        last_seen: row
-            .try_get::<Option<i64>, _>("last_seen")
-            .map_err(map_err)?
-            .map(from_millis),
+        currency: row.text("currency")?,
+        token_version: row.int("token_version")?,
+        must_change_password: row.int("must_change_password")? != 0,
+        created_at: from_millis(row.int("created_at")?),
+        updated_at: from_millis(row.int("updated_at")?),
+        last_seen: row.opt_int("last_seen")?.map(from_millis),
     })
 }
 
@@ -76,17 +114,19 @@ impl UserRepo for SqliteUsers {
     }
 
     async fn find_for_token(&self, id: &str, jti: &str) -> StoreResult<Option<User>> {
-        // One statement instead of two: every authenticated request runs it.
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM users WHERE id = ? \
-             AND NOT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?)"
-        ))
-        .bind(id)
-        .bind(jti)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_err)?;
-        row.as_ref().map(row_to_user).transpose()
+        // Every authenticated request runs this: one indexed statement, read inline (direct.rs).
+        const SQL: &str = concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?2)"
+        );
+        self.direct
+            .read(|conn| {
+                let mut statement = conn.prepare_cached(SQL)?;
+                let mut rows = statement.query([id, jti])?;
+                Ok(rows.next()?.map(row_to_user))
+            })?
+            .transpose()
     }
 
     async fn find_by_email(&self, email: &str) -> StoreResult<Option<User>> {

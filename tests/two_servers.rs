@@ -1,0 +1,268 @@
+//! Two `amarktai serve` processes on one SQLite file, as when an operator runs a second server
+//! (or restarts one) beside the first: whatever one changes, the other answers at once. This is
+//! the invalidation test for the bot list's rendered-answer cache (`app/bot_list.rs`, issue 20)
+//! and for the direct token reads (`store/sqlite/direct.rs`): no stale bot, no revoked token, no
+//! blocked user served by the other process.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "Passw0rd-Test";
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(data_dir: &Path) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_amarktai"))
+            .arg("serve")
+            .current_dir(data_dir)
+            .env_clear()
+            .env("HOST", "127.0.0.1")
+            .env("PORT", port.to_string())
+            .env("DATA_DIR", data_dir)
+            .env("JWT_SECRET", "two-servers-secret-0123456789-abcdefghij")
+            .env("RATE_LIMIT_ENABLED", "false")
+            .env("ENABLE_TRADING", "false")
+            .env("ENABLE_SCHEDULERS", "false")
+            .env("ENABLE_AUTOPILOT", "false")
+            .env("LOG_LEVEL", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start amarktai");
+        Server { child, port }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    async fn wait_ready(&mut self, client: &reqwest::Client) {
+        for _ in 0..300 {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                panic!("server exited early: {status}");
+            }
+            if let Ok(resp) = client.get(self.url("/api/health/live")).send().await {
+                if resp.status() == 200 {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("server on port {} did not come up", self.port);
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn call(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = client.request(method, url).bearer_auth(token);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let resp = req.send().await.expect("request");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn bot_names(client: &reqwest::Client, server: &Server, token: &str) -> Vec<String> {
+    let (status, list) = call(
+        client,
+        reqwest::Method::GET,
+        server.url("/api/bots"),
+        token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{list}");
+    list.as_array()
+        .expect("array")
+        .iter()
+        .map(|b| b["name"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_one_server_changes_the_other_serves_at_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The first creates the file and applies migrations before the second opens it.
+    let client = reqwest::Client::new();
+    let mut a = Server::start(dir.path());
+    a.wait_ready(&client).await;
+    let mut b = Server::start(dir.path());
+    b.wait_ready(&client).await;
+
+    let resp = client
+        .post(a.url("/api/auth/register"))
+        .json(&json!({"first_name": "Two", "email": "two@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(resp.status(), 200);
+    let token = resp.json::<Value>().await.expect("json")["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let post = reqwest::Method::POST;
+    let new_bot = |name: &str| json!({"name": name, "exchange": "luno", "risk_mode": "balanced", "initial_capital": 1000});
+
+    // Both servers have answered (and kept) the empty list before the first bot exists.
+    assert!(bot_names(&client, &a, &token).await.is_empty());
+    assert!(bot_names(&client, &b, &token).await.is_empty());
+    let (status, alpha) = call(
+        &client,
+        post.clone(),
+        a.url("/api/bots"),
+        &token,
+        Some(new_bot("Alpha")),
+    )
+    .await;
+    assert_eq!(status, 200, "{alpha}");
+    let alpha_id = alpha["id"].as_str().expect("id").to_string();
+    assert_eq!(bot_names(&client, &b, &token).await, ["Alpha"]);
+    assert_eq!(bot_names(&client, &a, &token).await, ["Alpha"]);
+
+    // Created on B: A (which kept a one-bot list) shows two.
+    let (status, _) = call(
+        &client,
+        post.clone(),
+        b.url("/api/bots"),
+        &token,
+        Some(new_bot("Beta")),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(bot_names(&client, &a, &token).await, ["Alpha", "Beta"]);
+
+    // Renamed on A, read on B (B kept the list with the old name a moment ago).
+    assert_eq!(bot_names(&client, &b, &token).await, ["Alpha", "Beta"]);
+    let (status, renamed) = call(
+        &client,
+        reqwest::Method::PUT,
+        a.url(&format!("/api/bots/{alpha_id}")),
+        &token,
+        Some(json!({"name": "Alpha Prime"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{renamed}");
+    assert_eq!(
+        bot_names(&client, &b, &token).await,
+        ["Alpha Prime", "Beta"]
+    );
+
+    // A status change on B shows on A with its new status.
+    let (status, paused) = call(
+        &client,
+        post.clone(),
+        b.url(&format!("/api/bots/{alpha_id}/pause")),
+        &token,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200, "{paused}");
+    let (_, list) = call(
+        &client,
+        reqwest::Method::GET,
+        a.url("/api/bots"),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(list[0]["status"], "paused", "{list}");
+
+    // A write that no handler made (an engine, an operator's SQL) is seen too: the revision is
+    // kept by the database itself.
+    let db = rusqlite::Connection::open(dir.path().join("amarktai.db")).expect("open db");
+    db.busy_timeout(Duration::from_secs(5)).expect("busy");
+    let changed = db
+        .execute(
+            "UPDATE bots SET doc = json_set(doc, '$.name', 'Edited Outside') WHERE id = ?1",
+            [&alpha_id],
+        )
+        .expect("update");
+    assert_eq!(changed, 1);
+    assert_eq!(
+        bot_names(&client, &a, &token).await,
+        ["Edited Outside", "Beta"]
+    );
+    assert_eq!(
+        bot_names(&client, &b, &token).await,
+        ["Edited Outside", "Beta"]
+    );
+
+    // Deleted on A: gone on B.
+    let (status, _) = call(
+        &client,
+        reqwest::Method::DELETE,
+        a.url(&format!("/api/bots/{alpha_id}")),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(bot_names(&client, &b, &token).await, ["Beta"]);
+
+    // The token: logged out on A, refused by B on the next request.
+    let (status, _) = call(
+        &client,
+        reqwest::Method::GET,
+        b.url("/api/auth/me"),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = call(
+        &client,
+        post.clone(),
+        a.url("/api/auth/logout"),
+        &token,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    for server in [&b, &a] {
+        let (status, body) = call(
+            &client,
+            reqwest::Method::GET,
+            server.url("/api/bots"),
+            &token,
+            None,
+        )
+        .await;
+        assert_eq!(
+            status, 401,
+            "a revoked token must not read the bot list: {body}"
+        );
+        let (status, _) = call(
+            &client,
+            reqwest::Method::GET,
+            server.url("/api/auth/me"),
+            &token,
+            None,
+        )
+        .await;
+        assert_eq!(status, 401);
+    }
+}
