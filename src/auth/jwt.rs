@@ -106,7 +106,14 @@ impl JwtKeys {
 
     /// Verifies signature, algorithm, expiry and `iat`; returns claims of an access token.
     pub fn verify_access(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, TokenError> {
-        let claims = self.verify_any(token, now)?;
+        self.check_access(self.verify_signature(token)?, now)
+    }
+
+    /// The time, subject and scope checks of `verify_access` on claims whose signature was
+    /// already verified (the rate limiter verifies a request's token before authentication
+    /// does; the signature is not checked twice, the clock is).
+    pub fn check_access(&self, claims: Claims, now: DateTime<Utc>) -> Result<Claims, TokenError> {
+        let claims = check_times(claims, now)?;
         match claims.typ.as_deref() {
             None | Some("access") => Ok(claims),
             Some(_) => Err(TokenError::WrongScope),
@@ -115,20 +122,28 @@ impl JwtKeys {
 
     /// Verifies a token of any scope (callers check `typ`).
     pub fn verify_any(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, TokenError> {
-        let data = decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|e| TokenError::Invalid(e.to_string()))?;
-        let claims = data.claims;
-        if claims.exp < now.timestamp() - LEEWAY_SECONDS {
-            return Err(TokenError::Expired);
-        }
-        if claims.iat > now.timestamp() + LEEWAY_SECONDS {
-            return Err(TokenError::FutureIat);
-        }
-        if claims.subject().is_none() {
-            return Err(TokenError::NoSubject);
-        }
-        Ok(claims)
+        check_times(self.verify_signature(token)?, now)
     }
+
+    /// Signature and algorithm only: the claims are not yet checked against the clock.
+    fn verify_signature(&self, token: &str) -> Result<Claims, TokenError> {
+        decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| TokenError::Invalid(e.to_string()))
+    }
+}
+
+fn check_times(claims: Claims, now: DateTime<Utc>) -> Result<Claims, TokenError> {
+    if claims.exp < now.timestamp() - LEEWAY_SECONDS {
+        return Err(TokenError::Expired);
+    }
+    if claims.iat > now.timestamp() + LEEWAY_SECONDS {
+        return Err(TokenError::FutureIat);
+    }
+    if claims.subject().is_none() {
+        return Err(TokenError::NoSubject);
+    }
+    Ok(claims)
 }
 
 #[cfg(test)]
@@ -251,6 +266,32 @@ mod tests {
         assert!(keys
             .verify_access(&old, issued - Duration::hours(2))
             .is_ok());
+    }
+
+    #[test]
+    fn already_verified_claims_still_face_the_clock_and_the_scope() {
+        let keys = JwtKeys::new(SECRET);
+        let issued = Utc::now();
+        let (token, claims) = keys
+            .issue_access(&user(), issued, Duration::minutes(5))
+            .unwrap();
+        let verified = keys.verify_access(&token, issued).unwrap();
+        assert_eq!(verified.jti, claims.jti);
+        assert!(keys.check_access(verified.clone(), issued).is_ok());
+        let late = issued + Duration::seconds(301 + LEEWAY_SECONDS);
+        assert_eq!(
+            keys.check_access(verified.clone(), late),
+            Err(TokenError::Expired),
+            "a signature checked earlier does not stretch the expiry"
+        );
+        let refresh = Claims {
+            typ: Some("refresh".into()),
+            ..verified
+        };
+        assert_eq!(
+            keys.check_access(refresh, issued),
+            Err(TokenError::WrongScope)
+        );
     }
 
     #[test]

@@ -71,8 +71,42 @@ impl AuthUser {
 /// Every check of SPEC §2: signature, expiry, revoked `jti`, user exists and is active,
 /// `ver == token_version`. Token failures are 401 with one message; account state is 403.
 pub async fn authenticate_token(state: &AppState, token: &str) -> Result<AuthUser, AppError> {
+    authenticate(state, token, None).await
+}
+
+/// A bearer token whose signature the rate limiter already verified, kept in the request's
+/// extensions so authentication does not verify it again (it still checks the clock).
+#[derive(Clone)]
+pub struct VerifiedToken {
+    token: Box<str>,
+    claims: Claims,
+}
+
+impl VerifiedToken {
+    pub fn new(token: &str, claims: Claims) -> VerifiedToken {
+        VerifiedToken {
+            token: token.into(),
+            claims,
+        }
+    }
+
+    pub fn claims(&self) -> &Claims {
+        &self.claims
+    }
+}
+
+/// `authenticate_token`, reusing `verified` when it is this very token.
+async fn authenticate(
+    state: &AppState,
+    token: &str,
+    verified: Option<VerifiedToken>,
+) -> Result<AuthUser, AppError> {
     let now = state.clock.now();
-    let claims = state.auth.jwt.verify_access(token, now).map_err(|e| {
+    let checked = match verified.filter(|v| &*v.token == token) {
+        Some(v) => state.auth.jwt.check_access(v.claims, now),
+        None => state.auth.jwt.verify_access(token, now),
+    };
+    let claims = checked.map_err(|e| {
         tracing::debug!(reason = %e, "token refused");
         AppError::unauthorized()
     })?;
@@ -115,7 +149,11 @@ pub async fn authenticate_token(state: &AppState, token: &str) -> Result<AuthUse
 
 /// The bearer token of a request, if any (`Authorization: Bearer <token>`).
 pub fn bearer_token(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    bearer_value(parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?)
+}
+
+/// The token of an `Authorization` header value, if it is `Bearer <token>` (any case).
+pub fn bearer_value(value: &str) -> Option<&str> {
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
@@ -134,8 +172,9 @@ impl FromRequestParts<AppState> for CurrentUser {
         if let Some(user) = parts.extensions.get::<AuthUser>() {
             return Ok(CurrentUser(user.clone()));
         }
+        let verified = parts.extensions.remove::<VerifiedToken>();
         let token = bearer_token(parts).ok_or_else(AppError::unauthorized)?;
-        let user = authenticate_token(state, token).await?;
+        let user = authenticate(state, token, verified).await?;
         context::set_current_user(user.id());
         // After an admin reset, only reading yourself, changing the password and logging out work.
         if user.user.must_change_password

@@ -19,7 +19,7 @@ fn exempt(path: &str) -> bool {
 
 /// The limit check around `run` (the rest of the stack); the middleware is
 /// `middleware::limit_and_timeout`, which also applies the request timeout.
-pub async fn check<F, Fut>(state: &AppState, req: Request, run: F) -> Response
+pub async fn check<F, Fut>(state: &AppState, mut req: Request, run: F) -> Response
 where
     F: FnOnce(Request) -> Fut,
     Fut: std::future::Future<Output = Response>,
@@ -30,23 +30,27 @@ where
     let ip = context::client_ip(&req, state.config.trust_proxy);
     let ip_decision = state.auth.ip_buckets.check(&ip);
     // The user bucket keys on a token that verifies (signature + expiry only: no database here).
-    let user_decision = req
+    let verified = req
         .headers()
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(crate::auth::bearer_value)
         .and_then(|token| {
-            state
+            let claims = state
                 .auth
                 .jwt
-                .verify_access(token.trim(), state.clock.now())
-                .ok()
-        })
-        .and_then(|claims| claims.subject().map(str::to_string))
-        .map(|user_id| state.auth.user_buckets.check(&user_id));
+                .verify_access(token, state.clock.now())
+                .ok()?;
+            Some(crate::auth::VerifiedToken::new(token, claims))
+        });
+    let user_decision = verified
+        .as_ref()
+        .and_then(|v| v.claims().subject())
+        .map(|user_id| state.auth.user_buckets.check(user_id));
+    // Authentication reuses the verified signature instead of checking it a second time.
+    if let Some(verified) = verified {
+        req.extensions_mut().insert(verified);
+    }
 
     // Report the tighter of the two limits.
     let decision = match user_decision {
