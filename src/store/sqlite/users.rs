@@ -44,15 +44,36 @@ impl UserColumns for SqliteRow {
     }
 }
 
+/// The position of a column in `user_columns!()`: rusqlite resolves a name by asking SQLite
+/// for every column's name in turn, which showed in `/api/auth/me`'s profile.
+fn position(name: &str) -> usize {
+    const NAMES: [&str; 12] = [
+        "id",
+        "email",
+        "first_name",
+        "password_hash",
+        "role",
+        "status",
+        "currency",
+        "token_version",
+        "must_change_password",
+        "created_at",
+        "updated_at",
+        "last_seen",
+    ];
+    // An unknown name maps past the end, so rusqlite answers "invalid column index".
+    NAMES.iter().position(|n| *n == name).unwrap_or(NAMES.len())
+}
+
 impl UserColumns for rusqlite::Row<'_> {
     fn text(&self, name: &'static str) -> StoreResult<String> {
-        self.get(name).map_err(direct_err)
+        self.get(position(name)).map_err(direct_err)
     }
     fn int(&self, name: &'static str) -> StoreResult<i64> {
-        self.get(name).map_err(direct_err)
+        self.get(position(name)).map_err(direct_err)
     }
     fn opt_int(&self, name: &'static str) -> StoreResult<Option<i64>> {
-        self.get(name).map_err(direct_err)
+        self.get(position(name)).map_err(direct_err)
     }
 }
 
@@ -257,5 +278,17 @@ impl UserRepo for SqliteUsers {
             .await
             .map_err(map_err)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn positions_follow_the_column_list() {
+        let listed: Vec<&str> = user_columns!().split(',').map(str::trim).collect();
+        for (i, name) in listed.iter().enumerate() {
+            assert_eq!(super::position(name), i, "{name}");
+        }
+        assert_eq!(super::position("nope"), listed.len());
     }
 }
