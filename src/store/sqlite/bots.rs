@@ -318,11 +318,20 @@ impl BotRepo for SqliteBots {
     }
 
     async fn delete_for_user(&self, user_id: &str) -> StoreResult<u64> {
+        // The list revision goes with the bots (nothing of a deleted user stays behind); a
+        // server that kept the user's list sees the revision change (to 0) and drops it.
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
         let r = sqlx::query("DELETE FROM bots WHERE user_id = ?")
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(map_err)?;
+        sqlx::query("DELETE FROM bot_list_revisions WHERE user_id = ?")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
         Ok(r.rows_affected())
     }
 
