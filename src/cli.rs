@@ -86,11 +86,15 @@ pub fn init_tracing(config: &Config, queued: bool) {
     };
     let builder = builder.with_writer(sink);
     let _ = match config.log_format {
-        crate::config::LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .try_init(),
+        // The same lines as `.json().flatten_event(true).with_current_span(false)`, written
+        // without `serde_json` maps (issue 20); the request context comes from the task-local.
+        crate::config::LogFormat::Json => {
+            crate::log_format::use_task_local_request_context();
+            builder
+                .fmt_fields(crate::log_format::JsonSpanFields)
+                .event_format(crate::log_format::JsonLines)
+                .try_init()
+        }
         crate::config::LogFormat::Pretty => builder.compact().try_init(),
     };
 }

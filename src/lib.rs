@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod exchange;
 pub mod http;
+pub mod log_format;
 pub mod log_writer;
 pub mod mail;
 pub mod market;

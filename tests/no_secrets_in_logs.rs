@@ -66,13 +66,16 @@ fn capture() -> Captured {
     CAPTURED
         .get_or_init(|| {
             let captured = Captured::default();
+            // The production JSON lines (`log_format`), request context from the task-local
+            // as in production; the compact layer then sees no request span (it only matters
+            // here as a second rendering of every value).
+            amarktai::log_format::use_task_local_request_context();
             tracing_subscriber::registry()
                 .with(EnvFilter::new("debug"))
                 .with(
                     tracing_subscriber::fmt::layer()
-                        .json()
-                        .flatten_event(true)
-                        .with_current_span(true)
+                        .fmt_fields(amarktai::log_format::JsonSpanFields)
+                        .event_format(amarktai::log_format::JsonLines)
                         .with_writer(captured.clone()),
                 )
                 .with(
@@ -243,6 +246,24 @@ async fn passwords_credentials_and_tokens_never_reach_the_logs() {
         );
     }
     assert!(save_line["latency_ms"].is_number(), "{save_line}");
+    assert!(save_line.get("spans").is_none(), "{save_line}");
+
+    // A line logged by a handler names its request (the old request span's `spans` entry).
+    let registered_line = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|line| line["message"] == "user registered")
+        .unwrap_or_else(|| panic!("no JSON 'user registered' line:\n{logs}"));
+    let request = &registered_line["spans"][0];
+    assert_eq!(request["name"], "request", "{registered_line}");
+    assert_eq!(request["method"], "POST", "{registered_line}");
+    assert_eq!(request["route"], "/api/auth/register", "{registered_line}");
+    assert!(
+        request["request_id"]
+            .as_str()
+            .is_some_and(|v| !v.is_empty()),
+        "{registered_line}"
+    );
 
     let mut secrets: Vec<(&str, String)> = vec![
         ("password", TEST_PASSWORD.into()),

@@ -3,14 +3,17 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, OnceLock};
 
-use axum::extract::ConnectInfo;
-use axum::http::{HeaderMap, Request};
+use axum::extract::{ConnectInfo, MatchedPath};
+use axum::http::{HeaderMap, Method, Request};
 
-/// What the access log and the error envelope need to know about the current request.
+/// What the access log, the error envelope and log lines need to know about the current request.
 #[derive(Debug)]
 pub struct RequestContext {
     pub request_id: String,
     pub ip: String,
+    pub method: Method,
+    /// The matched route template (shared, not copied); `None` for unmatched paths.
+    pub matched: Option<MatchedPath>,
     /// Set by the auth extractor once the caller is known.
     pub user_id: OnceLock<String>,
 }
@@ -19,9 +22,23 @@ tokio::task_local! {
     static CONTEXT: Arc<RequestContext>;
 }
 
+impl RequestContext {
+    /// The route template as logged: `unmatched` when no route matched.
+    pub fn route(&self) -> &str {
+        self.matched
+            .as_ref()
+            .map_or("unmatched", MatchedPath::as_str)
+    }
+}
+
 /// Runs `fut` with `ctx` as the current request context.
 pub async fn scope<F: std::future::Future>(ctx: Arc<RequestContext>, fut: F) -> F::Output {
     CONTEXT.scope(ctx, fut).await
+}
+
+/// Calls `f` with the current request context, if the caller runs inside a request.
+pub fn with_current<R>(f: impl FnOnce(&RequestContext) -> R) -> Option<R> {
+    CONTEXT.try_with(|c| f(c)).ok()
 }
 
 pub fn current_request_id() -> Option<String> {

@@ -24,20 +24,27 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     let method = req.method().clone();
     // The matched template is shared (`Arc<str>` inside): no copy per request.
     let matched = req.extensions().get::<MatchedPath>().cloned();
-    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
     let ctx = Arc::new(RequestContext {
         request_id,
         ip,
+        method,
+        matched,
         user_id: OnceLock::new(),
     });
 
-    // Lines logged while the handler runs carry the request's id, method and route.
-    let span = tracing::info_span!(
-        "request",
-        request_id = ctx.request_id.as_str(),
-        method = method.as_str(),
-        route
-    );
+    // Lines logged while the handler runs carry the request's id, method and route. The JSON
+    // format prints them from the task-local context (`log_format`), which costs nothing per
+    // request; the pretty format gets them from a `tracing` span.
+    let span = if crate::log_format::request_span_needed() {
+        tracing::info_span!(
+            "request",
+            request_id = ctx.request_id.as_str(),
+            method = ctx.method.as_str(),
+            route = ctx.route()
+        )
+    } else {
+        tracing::Span::none()
+    };
     let fut = next.run(req);
     let mut response = tracing::Instrument::instrument(
         context::scope(ctx.clone(), async move { ensure_envelope(fut.await).await }),
@@ -53,13 +60,14 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     }
     add_security_headers(headers, state.config.is_production());
 
-    super::route_metrics::record(route, &method, status, latency);
+    let route = ctx.route();
+    super::route_metrics::record(route, &ctx.method, status, latency);
 
     // The access line names every field itself, so it is logged outside the request span
     // (inside it the JSON line would repeat them in a `spans` list, re-parsed per line).
     let latency_ms = (latency.as_secs_f64() * 1000.0 * 100.0).round() / 100.0;
     let user_id = ctx.user_id.get().map(String::as_str).unwrap_or("");
-    let method = method.as_str();
+    let method = ctx.method.as_str();
     if status.is_server_error() {
         tracing::warn!(target: "access", request_id = ctx.request_id.as_str(), method, route, status = status.as_u16(), latency_ms, user_id, ip = ctx.ip.as_str(), "request");
     } else {
