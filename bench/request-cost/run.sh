@@ -7,6 +7,7 @@
 # env:   ROUNDS (3) DURATION (5 s) CONNECTIONS (64) THREADS (2) OUT (report file, optional)
 #        SERVER_ENV="K=V K2=V2": extra server environment (e.g. LOG_LEVEL=warn: what logging costs)
 #        PERF=1: record `perf record -F 999 -g` of the server during each route's first round
+#        PERF_CALLGRAPH="--call-graph dwarf": unwind with DWARF (the release build has no frame pointers)
 set -euo pipefail
 
 BIN=${1:?server binary}
@@ -79,7 +80,7 @@ measure() {
     [ -n "$token" ] && args+=(-H "authorization: Bearer $token")
     if [ "${PERF:-0}" = 1 ] && [ -z "${PROFILED[$name]:-}" ] && [ "$name" != floor ]; then
         PROFILED[$name]=1
-        perf record -F 999 -g -p "$SERVER_PID" -o "$DATA/perf-$name.data" -- sleep "$DURATION" >/dev/null 2>&1 &
+        perf record -F 999 ${PERF_CALLGRAPH:--g} -p "$SERVER_PID" -o "$DATA/perf-$name.data" -- sleep "$DURATION" >/dev/null 2>&1 &
     fi
     local before after
     before=$(ticks "$pid")

@@ -56,7 +56,7 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
 
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&ctx.request_id) {
-        headers.insert("x-request-id", value);
+        headers.insert(X_REQUEST_ID, value);
     }
     add_security_headers(headers, state.config.is_production());
 
@@ -76,22 +76,28 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     response
 }
 
+/// Header names as constants: a `&str` name is parsed and validated on every insert.
+const X_REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
+
 fn add_security_headers(headers: &mut axum::http::HeaderMap, production: bool) {
     headers.insert(
-        "x-content-type-options",
+        header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     // Pages that need scripts (docs, dashboard) set their own policy; everything else is JSON.
     headers
-        .entry("content-security-policy")
+        .entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(
             "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
         ));
     if production {
         headers.insert(
-            "strict-transport-security",
+            header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=63072000; includeSubDomains"),
         );
     }
