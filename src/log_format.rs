@@ -98,7 +98,7 @@ where
                 RequestSpan {
                     method: request.method.as_str(),
                     request_id: &request.request_id,
-                    route: request.route(),
+                    route: request.route_template(),
                 }
                 .write(w)?;
                 Ok::<_, fmt::Error>(true)

@@ -24,7 +24,7 @@ tokio::task_local! {
 
 impl RequestContext {
     /// The route template as logged: `unmatched` when no route matched.
-    pub fn route(&self) -> &str {
+    pub fn route_template(&self) -> &str {
         self.matched
             .as_ref()
             .map_or("unmatched", MatchedPath::as_str)

@@ -40,7 +40,7 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
             "request",
             request_id = ctx.request_id.as_str(),
             method = ctx.method.as_str(),
-            route = ctx.route()
+            route = ctx.route_template()
         )
     } else {
         tracing::Span::none()
@@ -60,7 +60,7 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     }
     add_security_headers(headers, state.config.is_production());
 
-    let route = ctx.route();
+    let route = ctx.route_template();
     super::route_metrics::record(route, &ctx.method, status, latency);
 
     // The access line names every field itself, so it is logged outside the request span
