@@ -84,19 +84,30 @@ pub fn init_tracing(config: &Config, queued: bool) {
         }
         None => crate::log_writer::LogSink::Stdout,
     };
+    let queue = match &sink {
+        crate::log_writer::LogSink::Queue(queue) => Some(queue.clone()),
+        crate::log_writer::LogSink::Stdout => None,
+    };
     let builder = builder.with_writer(sink);
-    let _ = match config.log_format {
+    match config.log_format {
         // The same lines as `.json().flatten_event(true).with_current_span(false)`, written
         // without `serde_json` maps (issue 20); the request context comes from the task-local.
         crate::config::LogFormat::Json => {
             crate::log_format::use_task_local_request_context();
-            builder
+            let installed = builder
                 .fmt_fields(crate::log_format::JsonSpanFields)
                 .event_format(crate::log_format::JsonLines)
                 .try_init()
+                .is_ok();
+            // The access line is then written by the request gate itself, same bytes.
+            if let (true, Some(queue)) = (installed, queue) {
+                crate::log_writer::write_access_lines_directly(queue);
+            }
         }
-        crate::config::LogFormat::Pretty => builder.compact().try_init(),
-    };
+        crate::config::LogFormat::Pretty => {
+            let _ = builder.compact().try_init();
+        }
+    }
 }
 
 /// Applies migrations on the configured store.

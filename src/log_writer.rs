@@ -62,7 +62,8 @@ impl QueueWriter {
         }
     }
 
-    fn send(&self, line: Vec<u8>) {
+    /// Queues one whole line (dropped and counted when the queue is full).
+    pub fn send(&self, line: Vec<u8>) {
         match self.tx.try_send(Message::Line(line)) {
             Ok(()) => {}
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
@@ -167,6 +168,21 @@ pub fn stdout_queue() -> io::Result<QueueWriter> {
     }
     let queue = QueueWriter::spawn(io::stdout(), QUEUE_LINES)?;
     Ok(INSTALLED.get_or_init(|| queue).clone())
+}
+
+/// Set when the JSON formatter writes to the process's queue: the access log then formats its
+/// line itself (`log_format::AccessLine`) and queues it here, skipping `tracing`'s dispatch.
+static DIRECT_ACCESS: OnceLock<QueueWriter> = OnceLock::new();
+
+/// Lets the access log write its lines straight to `queue` (see `DIRECT_ACCESS`); called by
+/// `cli::init_tracing` once the JSON subscriber over that queue is the global one.
+pub fn write_access_lines_directly(queue: QueueWriter) {
+    let _ = DIRECT_ACCESS.set(queue);
+}
+
+/// The queue the access log writes to directly, if `write_access_lines_directly` was called.
+pub fn direct_access_queue() -> Option<&'static QueueWriter> {
+    DIRECT_ACCESS.get()
 }
 
 /// Lines the process's log queue dropped so far (0 when logging does not go through it).

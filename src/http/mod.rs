@@ -15,8 +15,10 @@ pub mod bots;
 pub mod chat;
 pub mod chat_conversations;
 pub mod context;
+pub mod cors;
 pub mod countdowns;
 pub mod dashboard;
+pub mod gate;
 pub mod health;
 pub mod insights;
 pub mod keys;
@@ -41,12 +43,7 @@ pub mod training_runs;
 pub mod wallet;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::Router;
-use tower::ServiceBuilder;
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
@@ -100,56 +97,9 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
     let (routes, _spec) = api_router().split_for_parts();
     let routes = routes.merge(extra).fallback(middleware::not_found);
 
+    // Axum's own extractor limit (`Json`, `Bytes`) is the same as the gate's body limit.
     routes
-        .layer(
-            ServiceBuilder::new()
-                .layer(axum::middleware::from_fn_with_state(
-                    state.clone(),
-                    middleware::observe,
-                ))
-                .layer(CatchPanicLayer::custom(middleware::panic_response))
-                .layer(cors(&state))
-                .layer(axum::middleware::from_fn_with_state(
-                    state.clone(),
-                    middleware::limit_and_timeout,
-                ))
-                .layer(RequestBodyLimitLayer::new(limit))
-                .layer(DefaultBodyLimit::max(limit)),
-        )
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(gate::GateLayer::new(state.clone()))
         .with_state(state)
-}
-
-fn cors(state: &AppState) -> CorsLayer {
-    let origins: Vec<HeaderValue> = state
-        .config
-        .cors_origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o).ok())
-        .collect();
-    CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
-        .allow_credentials(true)
-        .allow_methods([
-            Method::GET,
-            Method::POST,
-            Method::PUT,
-            Method::PATCH,
-            Method::DELETE,
-            Method::OPTIONS,
-        ])
-        .allow_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            header::ACCEPT,
-            HeaderName::from_static("x-request-id"),
-            HeaderName::from_static("x-invite-code"),
-            HeaderName::from_static("last-event-id"),
-        ])
-        .expose_headers([
-            HeaderName::from_static("x-request-id"),
-            header::RETRY_AFTER,
-            HeaderName::from_static("x-ratelimit-limit"),
-            HeaderName::from_static("x-ratelimit-remaining"),
-        ])
-        .max_age(std::time::Duration::from_secs(600))
 }

@@ -1,7 +1,7 @@
 //! General rate limits (SPEC §13): a token bucket per user and per IP, with `X-RateLimit-*`.
 
 use axum::extract::Request;
-use axum::http::HeaderValue;
+use axum::http::{HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
 use super::context;
@@ -17,17 +17,24 @@ fn exempt(path: &str) -> bool {
         || path.starts_with("/api/realtime/")
 }
 
-/// The limit check around `run` (the rest of the stack); the middleware is
-/// `middleware::limit_and_timeout`, which also applies the request timeout.
-pub async fn check<F, Fut>(state: &AppState, mut req: Request, run: F) -> Response
-where
-    F: FnOnce(Request) -> Fut,
-    Fut: std::future::Future<Output = Response>,
-{
+/// The limiter's answer for one request.
+#[derive(Debug, Clone, Copy)]
+pub struct Admission {
+    /// What the caller is told in `X-RateLimit-*` (the tighter of the IP and user buckets).
+    pub decision: Decision,
+    /// Whether the request may go on; refused ones are answered 429.
+    pub allowed: bool,
+}
+
+/// Checks the request against the IP and user buckets (`None` when the limiter is off or the
+/// path is exempt). A token that verifies is left in the request for authentication
+/// (`VerifiedToken`), so its signature is checked once. Called by the request gate
+/// (`http/gate.rs`), which answers 429 or runs the request and adds the headers.
+pub fn admit(state: &AppState, req: &mut Request) -> Option<Admission> {
     if !state.config.rate_limit.enabled || exempt(req.uri().path()) {
-        return run(req).await;
+        return None;
     }
-    let ip = context::client_ip(&req, state.config.trust_proxy);
+    let ip = context::client_ip(req, state.config.trust_proxy);
     let ip_decision = state.auth.ip_buckets.check(&ip);
     // The user bucket keys on a token that verifies (signature + expiry only: no database here).
     let verified = req
@@ -61,20 +68,26 @@ where
         }
         _ => ip_decision,
     };
-    let mut response = if decision.allowed && ip_decision.allowed {
-        run(req).await
-    } else {
-        AppError::rate_limited(decision.retry_after).into_response()
-    };
+    Some(Admission {
+        decision,
+        allowed: decision.allowed && ip_decision.allowed,
+    })
+}
+
+/// The 429 answer for a refused request (inside the request's context, so the envelope
+/// quotes its id).
+pub fn refusal(decision: Decision) -> Response {
+    let mut response = AppError::rate_limited(decision.retry_after).into_response();
     add_headers(&mut response, decision);
     response
 }
 
-fn add_headers(response: &mut Response, decision: Decision) {
+/// `X-RateLimit-Limit` / `X-RateLimit-Remaining` on an answer.
+pub fn add_headers(response: &mut Response, decision: Decision) {
     let headers = response.headers_mut();
-    headers.insert("x-ratelimit-limit", HeaderValue::from(decision.limit));
-    headers.insert(
-        "x-ratelimit-remaining",
-        HeaderValue::from(decision.remaining),
-    );
+    headers.insert(RATELIMIT_LIMIT, HeaderValue::from(decision.limit));
+    headers.insert(RATELIMIT_REMAINING, HeaderValue::from(decision.remaining));
 }
+
+const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");

@@ -272,3 +272,54 @@ fn timestamps_are_rfc3339_utc_with_microseconds() {
     write_timestamp(&mut out, before).expect("write to a String");
     assert_eq!(out, "1970-01-01T00:00:00.000000Z");
 }
+
+/// `line` with its timestamp value replaced by `T`, as `Captured::lines` does.
+fn without_timestamp(line: &str) -> String {
+    let rest = line
+        .strip_prefix("{\"timestamp\":\"")
+        .expect("line starts with the timestamp");
+    let (stamp, rest) = rest.split_at(27);
+    assert_timestamp_shape(stamp);
+    format!("{{\"timestamp\":\"T{rest}")
+}
+
+#[test]
+fn the_access_line_written_directly_is_the_line_tracing_printed() {
+    let cases = [
+        (200_u16, 0.12, "", "127.0.0.1"),
+        (404, 1.0, "user-1", "::1"),
+        (503, 1234.5, "odd \"id\"\\\n", "203.0.113.7"),
+        (500, 0.0, "u", "unknown"),
+    ];
+    for (status, latency_ms, user_id, ip) in cases {
+        let route = "/api/bots/{bot_id}";
+        let request_id = "req-\u{e9}-1";
+        let printed = old_lines(|| {
+            if status >= 500 {
+                tracing::warn!(target: "access", request_id, method = "PATCH", route, status, latency_ms, user_id, ip, "request");
+            } else {
+                tracing::info!(target: "access", request_id, method = "PATCH", route, status, latency_ms, user_id, ip, "request");
+            }
+        });
+        let direct = AccessLine {
+            level: if status >= 500 {
+                tracing::Level::WARN
+            } else {
+                tracing::Level::INFO
+            },
+            request_id,
+            method: "PATCH",
+            route,
+            status,
+            latency_ms,
+            user_id,
+            ip,
+        }
+        .render(SystemTime::now());
+        assert!(direct.ends_with('\n'));
+        assert_eq!(
+            printed,
+            vec![without_timestamp(direct.trim_end_matches('\n'))]
+        );
+    }
+}
