@@ -45,7 +45,7 @@ pub fn current_request_id() -> Option<String> {
     CONTEXT.try_with(|c| c.request_id.clone()).ok()
 }
 
-/// The client IP of the current request (as resolved by the observe middleware).
+/// The client IP of the current request (as resolved by the request gate, `gate.rs`).
 pub fn current_ip() -> Option<String> {
     CONTEXT.try_with(|c| c.ip.clone()).ok()
 }
