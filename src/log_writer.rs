@@ -39,10 +39,18 @@ pub struct QueueWriter {
 impl QueueWriter {
     /// Starts the writer thread over `out` with room for `capacity` lines.
     pub fn spawn<W: Write + Send + 'static>(out: W, capacity: usize) -> io::Result<QueueWriter> {
+        QueueWriter::spawn_with(out, capacity, Writeback::off())
+    }
+
+    fn spawn_with<W: Write + Send + 'static>(
+        out: W,
+        capacity: usize,
+        writeback: Writeback,
+    ) -> io::Result<QueueWriter> {
         let (tx, rx) = sync_channel(capacity);
         std::thread::Builder::new()
             .name("log-writer".into())
-            .spawn(move || write_loop(rx, out))?;
+            .spawn(move || write_loop(rx, out, writeback))?;
         Ok(QueueWriter {
             tx,
             dropped: Arc::new(AtomicU64::new(0)),
@@ -77,15 +85,17 @@ impl QueueWriter {
 /// so under load the thread makes one system call per batch instead of one per line. After a
 /// batch it naps for `NAP`: a sender only wakes the thread (a futex call) when it is parked
 /// on an empty queue, so under load requests stop paying for a wake-up per line.
-fn write_loop<W: Write>(rx: Receiver<Message>, out: W) {
+fn write_loop<W: Write>(rx: Receiver<Message>, out: W, mut writeback: Writeback) {
     let mut out = BufWriter::with_capacity(WRITE_BUFFER, out);
     while let Ok(first) = rx.recv() {
         let mut acks = Vec::new();
         let mut next = Some(first);
+        let mut written = 0;
         while let Some(message) = next {
             match message {
                 // A failed write has nowhere to be reported: logging must not take the server down.
                 Message::Line(line) => {
+                    written += line.len();
                     let _ = out.write_all(&line);
                 }
                 Message::Flush(ack) => acks.push(ack),
@@ -93,6 +103,7 @@ fn write_loop<W: Write>(rx: Receiver<Message>, out: W) {
             next = rx.try_recv().ok();
         }
         let _ = out.flush();
+        writeback.wrote(written);
         let flushed = !acks.is_empty();
         for ack in acks {
             let _ = ack.send(());
@@ -102,6 +113,65 @@ fn write_loop<W: Write>(rx: Receiver<Message>, out: W) {
         }
     }
     let _ = out.flush();
+}
+
+/// Starts the kernel's write-back of the log file every `WRITEBACK_EVERY` bytes, from the
+/// writer thread. Left to itself the kernel wrote the access log's dirty pages out in bursts
+/// about every 30 seconds (`vm.dirty_expire_centisecs`), and each burst stalled requests for
+/// tens of milliseconds on this 2-core machine (issue 20: `/api/auth/me` p99 of 17-25 ms in
+/// exactly the runs that crossed such a moment, 5 ms otherwise; bench/README.md). Only for a
+/// regular file on Linux (`sync_file_range(2)`, which starts the writes without waiting for
+/// them); a pipe or terminal is left alone.
+struct Writeback {
+    fd: Option<std::os::fd::RawFd>,
+    pending: usize,
+}
+
+/// Bytes of log between two write-back starts (about a fifth of a second at full load).
+const WRITEBACK_EVERY: usize = 1 << 20;
+
+impl Writeback {
+    fn off() -> Writeback {
+        Writeback {
+            fd: None,
+            pending: 0,
+        }
+    }
+
+    /// Write-back for `fd` when it is a regular file, else off.
+    fn for_fd(fd: std::os::fd::RawFd) -> Writeback {
+        Writeback {
+            fd: is_regular_file(fd).then_some(fd),
+            pending: 0,
+        }
+    }
+
+    fn wrote(&mut self, bytes: usize) {
+        let Some(fd) = self.fd else { return };
+        self.pending += bytes;
+        if self.pending >= WRITEBACK_EVERY {
+            self.pending = 0;
+            start_writeback(fd);
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn start_writeback(fd: std::os::fd::RawFd) {
+    // SAFETY: a plain system call on a descriptor the process keeps open; a failure only
+    // means the kernel writes the pages later on its own, so the result is ignored.
+    unsafe {
+        libc::sync_file_range(fd, 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_fd: std::os::fd::RawFd) {}
+
+fn is_regular_file(fd: std::os::fd::RawFd) -> bool {
+    // SAFETY: `fstat` fills the zeroed struct it is given; nothing is read unless it succeeds.
+    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+    (unsafe { libc::fstat(fd, &mut stat) }) == 0 && (stat.st_mode & libc::S_IFMT) == libc::S_IFREG
 }
 
 /// One event's bytes: `tracing_subscriber` formats a whole line and writes it at once; it is
@@ -166,7 +236,8 @@ pub fn stdout_queue() -> io::Result<QueueWriter> {
     if let Some(queue) = INSTALLED.get() {
         return Ok(queue.clone());
     }
-    let queue = QueueWriter::spawn(io::stdout(), QUEUE_LINES)?;
+    let writeback = Writeback::for_fd(std::os::fd::AsRawFd::as_raw_fd(&io::stdout()));
+    let queue = QueueWriter::spawn_with(io::stdout(), QUEUE_LINES, writeback)?;
     Ok(INSTALLED.get_or_init(|| queue).clone())
 }
 
@@ -228,6 +299,22 @@ mod tests {
     fn line(queue: &QueueWriter, text: &str) {
         let mut writer = queue.make_writer();
         writer.write_all(text.as_bytes()).expect("in memory");
+    }
+
+    #[test]
+    fn write_back_is_started_only_for_regular_files() {
+        use std::os::fd::AsRawFd;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = std::fs::File::create(dir.path().join("log")).expect("file");
+        let mut on = Writeback::for_fd(file.as_raw_fd());
+        assert_eq!(on.fd, Some(file.as_raw_fd()));
+        on.wrote(WRITEBACK_EVERY - 1);
+        assert_eq!(on.pending, WRITEBACK_EVERY - 1);
+        on.wrote(1);
+        assert_eq!(on.pending, 0, "started once a whole step was written");
+        // A character device (like a terminal) gets none.
+        let device = std::fs::File::open("/dev/null").expect("/dev/null");
+        assert_eq!(Writeback::for_fd(device.as_raw_fd()).fd, None);
     }
 
     #[test]

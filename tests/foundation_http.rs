@@ -212,6 +212,42 @@ async fn body_over_the_limit_is_413_envelope() {
 }
 
 #[tokio::test]
+async fn streamed_body_over_the_limit_is_413_envelope_and_under_it_is_read() {
+    // No Content-Length (chunked): the limit applies while the body is read.
+    let app =
+        spawn_with_probes(TestConfig::new(&Engine::Sqlite).set("REQUEST_SIZE_LIMIT_MB", "1")).await;
+    let chunked = |total: usize| {
+        let body = format!(r#"{{"name":"{}","amount":1}}"#, "x".repeat(total));
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> = body
+            .into_bytes()
+            .chunks(64 * 1024)
+            .map(|c| Ok(c.to_vec()))
+            .collect();
+        reqwest::Body::wrap_stream(futures_util::stream::iter(chunks))
+    };
+    let resp = app
+        .client
+        .post(app.url("/api/test/echo"))
+        .header("content-type", "application/json")
+        .body(chunked(1024 * 1024 + 10))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
+    assert_envelope(&json(resp).await, "PAYLOAD_TOO_LARGE");
+    let resp = app
+        .client
+        .post(app.url("/api/test/echo"))
+        .header("content-type", "application/json")
+        .body(chunked(1000))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.text().await.unwrap(), "x".repeat(1000));
+}
+
+#[tokio::test]
 async fn panic_is_500_envelope_without_the_cause() {
     let app = spawn_with_probes(TestConfig::new(&Engine::Sqlite)).await;
     let resp = app.get("/api/test/panic").await;

@@ -1,5 +1,6 @@
 //! Authentication: JWT, passwords, extractors (`CurrentUser`, `AdminUser`), rate limiting.
 
+pub mod activity;
 pub mod jwt;
 pub mod password;
 pub mod profile;
@@ -31,6 +32,8 @@ pub struct AuthRuntime {
     /// of active admins and then writes, which must not interleave with another such change.
     /// (One server process per database, as ARCHITECTURE.md deploys it.)
     pub admin_changes: tokio::sync::Mutex<()>,
+    /// `last_seen` writes under way (one per user at a time).
+    pub activity_writes: activity::ActivityWrites,
 }
 
 impl AuthRuntime {
@@ -51,6 +54,7 @@ impl AuthRuntime {
                 rl.login_block_seconds,
             ),
             admin_changes: tokio::sync::Mutex::new(()),
+            activity_writes: activity::ActivityWrites::default(),
         }
     }
 }
@@ -133,15 +137,18 @@ async fn authenticate(
             ))
         }
     }
-    // Record activity at most once a minute per user, off the request path.
+    // Record activity at most once a minute per user, off the request path, and only one
+    // write at a time however many requests saw the old value.
     if user
         .last_seen
         .is_none_or(|seen| now - seen > Duration::seconds(60))
+        && state.auth.activity_writes.start(&user.id)
     {
-        let users = state.store.users.clone();
+        let state = state.clone();
         let id = user.id.clone();
         tokio::spawn(async move {
-            let _ = users.touch_last_seen(&id, now).await;
+            let _ = state.store.users.touch_last_seen(&id, now).await;
+            state.auth.activity_writes.finish(&id);
         });
     }
     Ok(AuthUser { user, claims })
