@@ -494,8 +494,8 @@ fn put_digits(out: &mut [u8], mut value: u64) {
 }
 
 /// (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`,
-/// for days ≥ 0).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
+/// for days ≥ 0). Also the bench report's date (`bench/src/main.rs`).
+pub fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;
     let era = z / 146_097;
     let doe = z - era * 146_097;

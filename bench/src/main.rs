@@ -180,20 +180,12 @@ fn machine() -> String {
     )
 }
 
-/// Today's date (UTC) as YYYY-MM-DD, from the civil-from-days algorithm.
+/// Today's date (UTC) as YYYY-MM-DD.
 fn today_utc() -> String {
     let days = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() / 86_400) as i64;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+        .map_or(0, |d| d.as_secs() / 86_400);
+    let (year, month, day) = amarktai::log_format::civil_from_days(days);
     format!("{year:04}-{month:02}-{day:02}")
 }
 

@@ -290,20 +290,18 @@ fn log_access(ctx: &RequestContext, status: StatusCode, latency: Duration) {
     let method = ctx.method.as_str();
     let server_error = status.is_server_error();
     if let Some(queue) = crate::log_writer::direct_access_queue() {
-        let (level, enabled) = if server_error {
-            let level = tracing::Level::WARN;
-            (
-                level,
-                tracing::enabled!(target: "access", tracing::Level::WARN),
-            )
+        // `enabled!` takes its level as a literal (one callsite per level).
+        let enabled = if server_error {
+            tracing::enabled!(target: "access", tracing::Level::WARN)
         } else {
-            let level = tracing::Level::INFO;
-            (
-                level,
-                tracing::enabled!(target: "access", tracing::Level::INFO),
-            )
+            tracing::enabled!(target: "access", tracing::Level::INFO)
         };
         if enabled {
+            let level = if server_error {
+                tracing::Level::WARN
+            } else {
+                tracing::Level::INFO
+            };
             let line = crate::log_format::AccessLine {
                 level,
                 request_id: &ctx.request_id,
