@@ -611,7 +611,10 @@ mod tests {
             .collect();
         map.entry("DATA_DIR".into())
             .or_insert(dir.display().to_string());
-        Config::from_map(&map)
+        let result = Config::from_map(&map);
+        // Development secrets are generated into the data dir; a test's own dir goes with it.
+        let _ = std::fs::remove_dir_all(&dir);
+        result
     }
 
     #[test]
