@@ -266,3 +266,154 @@ async fn what_one_server_changes_the_other_serves_at_once() {
         assert_eq!(status, 401);
     }
 }
+
+async fn register(client: &reqwest::Client, server: &Server, email: &str) -> (String, String) {
+    let resp = client
+        .post(server.url("/api/auth/register"))
+        .json(&json!({"first_name": "Member", "email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(resp.status(), 200);
+    let body = resp.json::<Value>().await.expect("json");
+    (
+        body["user"]["id"].as_str().expect("id").to_string(),
+        body["access_token"].as_str().expect("token").to_string(),
+    )
+}
+
+async fn me(client: &reqwest::Client, server: &Server, token: &str) -> (u16, Value) {
+    call(
+        client,
+        reqwest::Method::GET,
+        server.url("/api/auth/me"),
+        token,
+        None,
+    )
+    .await
+}
+
+/// The token check's kept answers (`store/sqlite/token_checks.rs`): each server keeps the user
+/// behind a token it checked, and every change to that user, made by the other server or by a
+/// command-line process, is refused or shown by the very next request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_changed_anywhere_is_checked_afresh_everywhere() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let client = reqwest::Client::new();
+    let mut a = Server::start(dir.path());
+    a.wait_ready(&client).await;
+    let mut b = Server::start(dir.path());
+    b.wait_ready(&client).await;
+
+    let (_, ops_token) = register(&client, &a, "ops@example.com").await;
+    let (member_id, member_token) = register(&client, &a, "member@example.com").await;
+    // Both servers check (and keep) both tokens, twice over.
+    for _ in 0..2 {
+        for server in [&a, &b] {
+            assert_eq!(me(&client, server, &ops_token).await.0, 200);
+            let (status, body) = me(&client, server, &member_token).await;
+            assert_eq!(status, 200);
+            assert_eq!(body["first_name"], "Member", "{body}");
+        }
+    }
+
+    // A third process (the command line) promotes ops: promotion bumps the token version, so
+    // the token both servers kept is refused by both at once.
+    let out = Command::new(env!("CARGO_BIN_EXE_amarktai"))
+        .args(["create-admin", "--email", "ops@example.com"])
+        .env_clear()
+        .env("DATA_DIR", dir.path())
+        .env("JWT_SECRET", "two-servers-secret-0123456789-abcdefghij")
+        .env("LOG_LEVEL", "warn")
+        .output()
+        .expect("create-admin");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for server in [&a, &b] {
+        assert_eq!(me(&client, server, &ops_token).await.0, 401);
+    }
+    let resp = client
+        .post(b.url("/api/auth/login"))
+        .json(&json!({"email": "ops@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(resp.status(), 200);
+    let admin_token = resp.json::<Value>().await.expect("json")["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    assert_eq!(me(&client, &a, &admin_token).await.1["role"], "admin");
+
+    // A profile change on B is what A answers next.
+    let (status, body) = call(
+        &client,
+        reqwest::Method::PUT,
+        b.url("/api/auth/profile"),
+        &member_token,
+        Some(json!({"first_name": "Renamed"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        me(&client, &a, &member_token).await.1["first_name"],
+        "Renamed"
+    );
+
+    // Blocked through A: B refuses the member's next request.
+    assert_eq!(me(&client, &b, &member_token).await.0, 200);
+    let (status, body) = call(
+        &client,
+        reqwest::Method::POST,
+        a.url(&format!("/api/admin/users/{member_id}/block")),
+        &admin_token,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    for server in [&b, &a] {
+        let (status, body) = me(&client, server, &member_token).await;
+        assert!(
+            matches!(status, 401 | 403),
+            "blocked user served: {status} {body}"
+        );
+    }
+
+    // A change made outside the server (an operator's SQL) is seen within the kept answers'
+    // age limit (one second), by both servers.
+    let (_, outsider_token) = register(&client, &b, "outsider@example.com").await;
+    for server in [&a, &b] {
+        assert_eq!(
+            me(&client, server, &outsider_token).await.1["first_name"],
+            "Member"
+        );
+    }
+    let db = rusqlite::Connection::open(dir.path().join("amarktai.db")).expect("open db");
+    db.busy_timeout(Duration::from_secs(5)).expect("busy");
+    let changed = db
+        .execute(
+            "UPDATE users SET status = 'blocked' WHERE email = 'outsider@example.com'",
+            [],
+        )
+        .expect("update");
+    assert_eq!(changed, 1);
+    let edited = std::time::Instant::now();
+    for server in [&a, &b] {
+        loop {
+            let (status, _) = me(&client, server, &outsider_token).await;
+            if status == 403 {
+                break;
+            }
+            assert_eq!(status, 200);
+            assert!(
+                edited.elapsed() < Duration::from_millis(1_500),
+                "an outside block still not seen after {:?}",
+                edited.elapsed()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}

@@ -86,6 +86,11 @@ impl DirectReader {
         slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Whether `close` was called.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
     /// Closes every connection; later reads answer "unavailable" like the closed pool does.
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Release);
@@ -96,7 +101,7 @@ impl DirectReader {
     }
 }
 
-fn closed() -> StoreError {
+pub(crate) fn closed() -> StoreError {
     StoreError::Unavailable("sqlite store is closed".into())
 }
 

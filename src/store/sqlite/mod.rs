@@ -17,10 +17,12 @@ mod live_orders;
 mod orders;
 mod platform;
 mod settings;
+mod token_checks;
 mod tokens;
 mod trade_stats;
 mod trades;
 mod trades_write;
+mod user_epochs;
 mod users;
 
 use std::path::Path;
@@ -62,6 +64,12 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
         .await
         .map_err(map_err)?;
     let direct = Arc::new(direct::DirectReader::open(&path)?);
+    // Beside the database like its `-wal` and `-shm`: shared by every process on this file.
+    let epochs = user_epochs::UserEpochs::open(&data_dir.join("amarktai.db-users"))?;
+    let checks = Arc::new(token_checks::TokenChecks::new(
+        epochs,
+        token_checks::MAX_AGE,
+    ));
     let admin = Arc::new(SqliteAdmin {
         pool: pool.clone(),
         direct: direct.clone(),
@@ -74,8 +82,12 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
         users: Arc::new(users::SqliteUsers {
             pool: pool.clone(),
             direct: direct.clone(),
+            checks: checks.clone(),
         }),
-        tokens: Arc::new(tokens::SqliteTokens { pool: pool.clone() }),
+        tokens: Arc::new(tokens::SqliteTokens {
+            pool: pool.clone(),
+            checks,
+        }),
         keys: Arc::new(keys::SqliteKeys { pool: pool.clone() }),
         settings: Arc::new(settings::SqliteSettings { pool: pool.clone() }),
         alerts: Arc::new(settings::SqliteAlerts { pool: pool.clone() }),

@@ -4,12 +4,17 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{Row, SqlitePool};
 
+use std::sync::Arc;
+
+use super::token_checks::TokenChecks;
 use super::{from_millis, map_err, to_millis};
 use crate::store::tokens::{RefreshToken, TokenRepo};
 use crate::store::StoreResult;
 
 pub(super) struct SqliteTokens {
     pub(super) pool: SqlitePool,
+    /// Revoking or forgetting a user's tokens goes through `checks.write` (token_checks.rs).
+    pub(super) checks: Arc<TokenChecks>,
 }
 
 #[async_trait]
@@ -20,16 +25,22 @@ impl TokenRepo for SqliteTokens {
         user_id: &str,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT OR IGNORE INTO revoked_tokens (jti, user_id, expires_at) VALUES (?, ?, ?)",
-        )
-        .bind(jti)
-        .bind(user_id)
-        .bind(to_millis(expires_at))
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
-        Ok(())
+        let pool = self.pool.clone();
+        let (jti, owner) = (jti.to_owned(), user_id.to_owned());
+        self.checks
+            .write(user_id, async move {
+                sqlx::query(
+                    "INSERT OR IGNORE INTO revoked_tokens (jti, user_id, expires_at) VALUES (?, ?, ?)",
+                )
+                .bind(&jti)
+                .bind(&owner)
+                .bind(to_millis(expires_at))
+                .execute(&pool)
+                .await
+                .map_err(map_err)?;
+                Ok(())
+            })
+            .await
     }
 
     async fn is_jti_revoked(&self, jti: &str) -> StoreResult<bool> {
@@ -146,16 +157,22 @@ impl TokenRepo for SqliteTokens {
     }
 
     async fn delete_for_user(&self, user_id: &str) -> StoreResult<u64> {
-        let a = sqlx::query("DELETE FROM revoked_tokens WHERE user_id = ?")
-            .bind(user_id)
-            .execute(&self.pool)
+        let pool = self.pool.clone();
+        let owner = user_id.to_owned();
+        self.checks
+            .write(user_id, async move {
+                let a = sqlx::query("DELETE FROM revoked_tokens WHERE user_id = ?")
+                    .bind(&owner)
+                    .execute(&pool)
+                    .await
+                    .map_err(map_err)?;
+                let b = sqlx::query("DELETE FROM refresh_tokens WHERE user_id = ?")
+                    .bind(&owner)
+                    .execute(&pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(a.rows_affected() + b.rows_affected())
+            })
             .await
-            .map_err(map_err)?;
-        let b = sqlx::query("DELETE FROM refresh_tokens WHERE user_id = ?")
-            .bind(user_id)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        Ok(a.rows_affected() + b.rows_affected())
     }
 }

@@ -7,6 +7,7 @@ use sqlx::{Row, SqlitePool};
 use std::sync::Arc;
 
 use super::direct::DirectReader;
+use super::token_checks::{Lookup, TokenChecks};
 use super::{from_millis, map_err, to_millis};
 use crate::domain::user::{Role, User, UserStatus, UserStatusCounts};
 use crate::store::{ProfileChanges, StoreError, StoreResult, UserRepo};
@@ -14,6 +15,9 @@ use crate::store::{ProfileChanges, StoreError, StoreResult, UserRepo};
 pub(super) struct SqliteUsers {
     pub(super) pool: SqlitePool,
     pub(super) direct: Arc<DirectReader>,
+    /// Kept token-check answers; every write below goes through `checks.write` so other
+    /// processes on the file drop theirs too.
+    pub(super) checks: Arc<TokenChecks>,
 }
 
 /// The user columns in one place (a macro so `concat!` can build whole statements at compile time).
@@ -104,25 +108,31 @@ fn row_to_user(row: &impl UserColumns) -> StoreResult<User> {
 #[async_trait]
 impl UserRepo for SqliteUsers {
     async fn create(&self, user: &User) -> StoreResult<()> {
-        sqlx::query(&format!(
-            "INSERT INTO users ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(&user.id)
-        .bind(&user.email)
-        .bind(&user.first_name)
-        .bind(&user.password_hash)
-        .bind(user.role.as_str())
-        .bind(user.status.as_str())
-        .bind(&user.currency)
-        .bind(user.token_version)
-        .bind(user.must_change_password as i64)
-        .bind(to_millis(user.created_at))
-        .bind(to_millis(user.updated_at))
-        .bind(user.last_seen.map(to_millis))
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
-        Ok(())
+        let pool = self.pool.clone();
+        let user = user.clone();
+        self.checks
+            .write(&user.id.clone(), async move {
+                sqlx::query(&format!(
+                    "INSERT INTO users ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                ))
+                .bind(&user.id)
+                .bind(&user.email)
+                .bind(&user.first_name)
+                .bind(&user.password_hash)
+                .bind(user.role.as_str())
+                .bind(user.status.as_str())
+                .bind(&user.currency)
+                .bind(user.token_version)
+                .bind(user.must_change_password as i64)
+                .bind(to_millis(user.created_at))
+                .bind(to_millis(user.updated_at))
+                .bind(user.last_seen.map(to_millis))
+                .execute(&pool)
+                .await
+                .map_err(map_err)?;
+                Ok(())
+            })
+            .await
     }
 
     async fn find_by_id(&self, id: &str) -> StoreResult<Option<User>> {
@@ -135,19 +145,31 @@ impl UserRepo for SqliteUsers {
     }
 
     async fn find_for_token(&self, id: &str, jti: &str) -> StoreResult<Option<User>> {
-        // Every authenticated request runs this: one indexed statement, read inline (direct.rs).
+        // Every authenticated request runs this: answered from the kept answers while the user
+        // is unchanged (token_checks.rs), else one indexed statement read inline (direct.rs).
         const SQL: &str = concat!(
             "SELECT ",
             user_columns!(),
             " FROM users WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?2)"
         );
-        self.direct
+        let epoch = match self.checks.lookup(id, jti) {
+            // A closed store answers nothing, kept or not.
+            Lookup::Kept(user) if !self.direct.is_closed() => return Ok(Some(user)),
+            Lookup::Kept(_) => return Err(super::direct::closed()),
+            Lookup::Read { epoch } => epoch,
+        };
+        let found = self
+            .direct
             .read(|conn| {
                 let mut statement = conn.prepare_cached(SQL)?;
                 let mut rows = statement.query([id, jti])?;
                 Ok(rows.next()?.map(row_to_user))
             })?
-            .transpose()
+            .transpose()?;
+        if let Some(user) = &found {
+            self.checks.keep(jti, epoch, user);
+        }
+        Ok(found)
     }
 
     async fn find_by_email(&self, email: &str) -> StoreResult<Option<User>> {
@@ -160,25 +182,31 @@ impl UserRepo for SqliteUsers {
     }
 
     async fn update(&self, user: &User) -> StoreResult<bool> {
-        let result = sqlx::query(
-            "UPDATE users SET email = ?, first_name = ?, password_hash = ?, role = ?, status = ?, currency = ?, \
-             token_version = ?, must_change_password = ?, updated_at = ?, last_seen = ? WHERE id = ?",
-        )
-        .bind(&user.email)
-        .bind(&user.first_name)
-        .bind(&user.password_hash)
-        .bind(user.role.as_str())
-        .bind(user.status.as_str())
-        .bind(&user.currency)
-        .bind(user.token_version)
-        .bind(user.must_change_password as i64)
-        .bind(to_millis(user.updated_at))
-        .bind(user.last_seen.map(to_millis))
-        .bind(&user.id)
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
-        Ok(result.rows_affected() == 1)
+        let pool = self.pool.clone();
+        let user = user.clone();
+        self.checks
+            .write(&user.id.clone(), async move {
+                let result = sqlx::query(
+                    "UPDATE users SET email = ?, first_name = ?, password_hash = ?, role = ?, status = ?, currency = ?, \
+                     token_version = ?, must_change_password = ?, updated_at = ?, last_seen = ? WHERE id = ?",
+                )
+                .bind(&user.email)
+                .bind(&user.first_name)
+                .bind(&user.password_hash)
+                .bind(user.role.as_str())
+                .bind(user.status.as_str())
+                .bind(&user.currency)
+                .bind(user.token_version)
+                .bind(user.must_change_password as i64)
+                .bind(to_millis(user.updated_at))
+                .bind(user.last_seen.map(to_millis))
+                .bind(&user.id)
+                .execute(&pool)
+                .await
+                .map_err(map_err)?;
+                Ok(result.rows_affected() == 1)
+            })
+            .await
     }
 
     async fn update_profile(
@@ -187,33 +215,48 @@ impl UserRepo for SqliteUsers {
         changes: &ProfileChanges,
         updated_at: chrono::DateTime<chrono::Utc>,
     ) -> StoreResult<Option<User>> {
-        let new_password = changes.password_hash.is_some() as i64;
-        let row = sqlx::query(&format!(
-            "UPDATE users SET first_name = COALESCE(?, first_name), currency = COALESCE(?, currency), \
-             email = COALESCE(?, email), password_hash = COALESCE(?, password_hash), \
-             must_change_password = CASE WHEN ? = 1 THEN 0 ELSE must_change_password END, \
-             token_version = token_version + ?, updated_at = ? WHERE id = ? RETURNING {COLUMNS}"
-        ))
-        .bind(&changes.first_name)
-        .bind(&changes.currency)
-        .bind(&changes.email)
-        .bind(&changes.password_hash)
-        .bind(new_password)
-        .bind(new_password)
-        .bind(to_millis(updated_at))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_err)?;
-        row.as_ref().map(row_to_user).transpose()
+        let pool = self.pool.clone();
+        let changes = changes.clone();
+        let owned_id = id.to_owned();
+        self.checks
+            .write(id, async move {
+                let new_password = changes.password_hash.is_some() as i64;
+                let row = sqlx::query(&format!(
+                    "UPDATE users SET first_name = COALESCE(?, first_name), currency = COALESCE(?, currency), \
+                     email = COALESCE(?, email), password_hash = COALESCE(?, password_hash), \
+                     must_change_password = CASE WHEN ? = 1 THEN 0 ELSE must_change_password END, \
+                     token_version = token_version + ?, updated_at = ? WHERE id = ? RETURNING {COLUMNS}"
+                ))
+                .bind(&changes.first_name)
+                .bind(&changes.currency)
+                .bind(&changes.email)
+                .bind(&changes.password_hash)
+                .bind(new_password)
+                .bind(new_password)
+                .bind(to_millis(updated_at))
+                .bind(&owned_id)
+                .fetch_optional(&pool)
+                .await
+                .map_err(map_err)?;
+                row.as_ref().map(row_to_user).transpose()
+            })
+            .await
     }
 
     async fn bump_token_version(&self, id: &str) -> StoreResult<Option<i64>> {
-        sqlx::query_scalar("UPDATE users SET token_version = token_version + 1 WHERE id = ? RETURNING token_version")
-            .bind(id)
-            .fetch_optional(&self.pool)
+        let pool = self.pool.clone();
+        let owned_id = id.to_owned();
+        self.checks
+            .write(id, async move {
+                sqlx::query_scalar(
+                    "UPDATE users SET token_version = token_version + 1 WHERE id = ? RETURNING token_version",
+                )
+                .bind(&owned_id)
+                .fetch_optional(&pool)
+                .await
+                .map_err(map_err)
+            })
             .await
-            .map_err(map_err)
     }
 
     async fn count_by_status(&self) -> StoreResult<UserStatusCounts> {
@@ -258,12 +301,18 @@ impl UserRepo for SqliteUsers {
     }
 
     async fn delete(&self, id: &str) -> StoreResult<bool> {
-        let result = sqlx::query("DELETE FROM users WHERE id = ?")
-            .bind(id)
-            .execute(&self.pool)
+        let pool = self.pool.clone();
+        let owned_id = id.to_owned();
+        self.checks
+            .write(id, async move {
+                let result = sqlx::query("DELETE FROM users WHERE id = ?")
+                    .bind(&owned_id)
+                    .execute(&pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(result.rows_affected() == 1)
+            })
             .await
-            .map_err(map_err)?;
-        Ok(result.rows_affected() == 1)
     }
 
     async fn touch_last_seen(
@@ -271,13 +320,21 @@ impl UserRepo for SqliteUsers {
         id: &str,
         at: chrono::DateTime<chrono::Utc>,
     ) -> StoreResult<()> {
-        sqlx::query("UPDATE users SET last_seen = ? WHERE id = ?")
-            .bind(to_millis(at))
-            .bind(id)
-            .execute(&self.pool)
+        // Announced like any other write: the kept answer carries `last_seen`, which decides
+        // when the next touch is due.
+        let pool = self.pool.clone();
+        let owned_id = id.to_owned();
+        self.checks
+            .write(id, async move {
+                sqlx::query("UPDATE users SET last_seen = ? WHERE id = ?")
+                    .bind(to_millis(at))
+                    .bind(&owned_id)
+                    .execute(&pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(())
+            })
             .await
-            .map_err(map_err)?;
-        Ok(())
     }
 }
 
