@@ -176,9 +176,8 @@ impl FromRequestParts<AppState> for CurrentUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if let Some(user) = parts.extensions.get::<AuthUser>() {
-            return Ok(CurrentUser(user.clone()));
-        }
+        // Not stored in the request for a second extraction: no handler extracts twice, and a
+        // copy of the user per request showed in `/api/auth/me`'s profile (issue 20).
         let verified = parts.extensions.remove::<VerifiedToken>();
         let token = bearer_token(parts).ok_or_else(AppError::unauthorized)?;
         let user = authenticate(state, token, verified).await?;
@@ -195,7 +194,6 @@ impl FromRequestParts<AppState> for CurrentUser {
                 "Change your password to continue",
             ));
         }
-        parts.extensions.insert(user.clone());
         Ok(CurrentUser(user))
     }
 }

@@ -29,33 +29,34 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(change_password))
 }
 
-/// The user as clients see it: both `id` and `user_id`, never a hash or secret.
+/// The user as clients see it: both `id` and `user_id`, never a hash or secret. Borrows the
+/// stored user's strings (answered on every `/api/auth/me`).
 #[derive(Debug, Serialize)]
-pub struct UserDto {
-    pub id: String,
-    pub user_id: String,
-    pub first_name: String,
-    pub email: String,
+pub struct UserDto<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    pub first_name: &'a str,
+    pub email: &'a str,
     pub role: &'static str,
     pub is_admin: bool,
     pub status: &'static str,
-    pub currency: String,
+    pub currency: &'a str,
     pub must_change_password: bool,
     pub created_at: String,
     pub last_seen: Option<String>,
 }
 
-impl From<&User> for UserDto {
-    fn from(u: &User) -> Self {
+impl<'a> From<&'a User> for UserDto<'a> {
+    fn from(u: &'a User) -> Self {
         Self {
-            id: u.id.clone(),
-            user_id: u.id.clone(),
-            first_name: u.first_name.clone(),
-            email: u.email.clone(),
+            id: &u.id,
+            user_id: &u.id,
+            first_name: &u.first_name,
+            email: &u.email,
             role: u.role.as_str(),
             is_admin: u.is_admin(),
             status: u.status.as_str(),
-            currency: u.currency.clone(),
+            currency: &u.currency,
             must_change_password: u.must_change_password,
             created_at: u.created_at.to_rfc3339(),
             last_seen: u.last_seen.map(|t| t.to_rfc3339()),
@@ -252,8 +253,8 @@ async fn logout(State(state): State<AppState>, req: Request) -> AppResult<Json<s
     ),
     security(("bearerAuth" = []))
 )]
-async fn me(CurrentUser(auth): CurrentUser) -> Json<UserDto> {
-    Json(UserDto::from(&auth.user))
+async fn me(CurrentUser(auth): CurrentUser) -> Response {
+    Json(UserDto::from(&auth.user)).into_response()
 }
 
 /// `GET /api/auth/profile`: the same answer as `/api/auth/me`.
@@ -268,7 +269,7 @@ async fn me(CurrentUser(auth): CurrentUser) -> Json<UserDto> {
     ),
     security(("bearerAuth" = []))
 )]
-async fn profile(user: CurrentUser) -> Json<UserDto> {
+async fn profile(user: CurrentUser) -> Response {
     me(user).await
 }
 
