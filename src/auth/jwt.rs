@@ -1,5 +1,8 @@
 //! JWT issue/verify: HS256 only, `exp` required, algorithm pinned (no `none`, no RS/HS confusion).
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -63,7 +66,17 @@ pub struct JwtKeys {
     own_header: String,
     /// HMAC-SHA256 keyed once with the secret; cloned per check instead of re-keyed.
     mac: Hmac<Sha256>,
+    /// Tokens whose signature this process verified, by their exact text, with their claims:
+    /// a string equal to a verified token carries the same signature over the same bytes, so
+    /// the HMAC, base64 and JSON work need not be redone on every request of a session. The
+    /// clock, scope and store checks still run each time. Only verified tokens get in, so its
+    /// size is bounded by the tokens in use (and by `MAX_VERIFIED`); the secret is fixed for
+    /// the life of the process.
+    verified: Mutex<HashMap<Box<str>, Claims>>,
 }
+
+/// Verified tokens remembered at most; past it the memory starts over.
+const MAX_VERIFIED: usize = 4096;
 
 /// Clock skew tolerated for `exp` and `iat`.
 const LEEWAY_SECONDS: i64 = 30;
@@ -89,6 +102,7 @@ impl JwtKeys {
             own_header,
             mac: <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
                 .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length")),
+            verified: Mutex::new(HashMap::new()),
         }
     }
 
@@ -141,12 +155,28 @@ impl JwtKeys {
 
     /// Signature and algorithm only: the claims are not yet checked against the clock.
     fn verify_signature(&self, token: &str) -> Result<Claims, TokenError> {
-        if let Some(claims) = self.accept_own(token) {
-            return Ok(claims);
+        if let Some(claims) = self.lock_verified().get(token) {
+            return Ok(claims.clone());
         }
-        decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|e| TokenError::Invalid(e.to_string()))
+        let claims = match self.accept_own(token) {
+            Some(claims) => claims,
+            None => decode::<Claims>(token, &self.decoding, &self.validation)
+                .map(|data| data.claims)
+                .map_err(|e| TokenError::Invalid(e.to_string()))?,
+        };
+        let mut verified = self.lock_verified();
+        if verified.len() >= MAX_VERIFIED {
+            verified.clear();
+        }
+        verified.insert(token.into(), claims.clone());
+        Ok(claims)
+    }
+
+    fn lock_verified(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, Claims>> {
+        // Inserts are whole, so a panic elsewhere cannot leave a half-made entry.
+        self.verified
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The common case without the library's per-call work (header JSON parse, HMAC keying,
@@ -309,6 +339,53 @@ mod tests {
         assert!(keys
             .verify_access(&old, issued - Duration::hours(2))
             .is_ok());
+    }
+
+    #[test]
+    fn a_remembered_token_is_reused_only_for_its_exact_text() {
+        let keys = JwtKeys::new(SECRET);
+        let now = Utc::now();
+        let (token, claims) = keys
+            .issue_access(&user(), now, Duration::minutes(5))
+            .unwrap();
+        assert_eq!(keys.verify_access(&token, now).unwrap(), claims);
+        assert_eq!(keys.verify_access(&token, now).unwrap(), claims);
+        assert_eq!(keys.lock_verified().len(), 1);
+        // Every one-character change of a remembered token is checked afresh and refused.
+        let bytes = token.as_bytes();
+        for i in 0..bytes.len() {
+            for c in [b'A', b'x', b'_', b'.'] {
+                if bytes[i] == c {
+                    continue;
+                }
+                let mut changed = bytes.to_vec();
+                changed[i] = c;
+                let changed = String::from_utf8(changed).unwrap();
+                assert!(keys.verify_access(&changed, now).is_err(), "{changed}");
+            }
+        }
+        assert_eq!(
+            keys.lock_verified().len(),
+            1,
+            "refused tokens are not remembered"
+        );
+        // Another secret never sees this process's memory.
+        assert!(JwtKeys::new(&format!("{SECRET}-other"))
+            .verify_access(&token, now)
+            .is_err());
+    }
+
+    #[test]
+    fn remembered_tokens_are_bounded() {
+        let keys = JwtKeys::new(SECRET);
+        let now = Utc::now();
+        for _ in 0..=MAX_VERIFIED {
+            let (token, _) = keys
+                .issue_access(&user(), now, Duration::minutes(5))
+                .unwrap();
+            keys.verify_access(&token, now).unwrap();
+        }
+        assert!(keys.lock_verified().len() <= MAX_VERIFIED);
     }
 
     #[test]
