@@ -165,6 +165,9 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     pub request_size_limit_bytes: usize,
     pub request_timeout_seconds: u64,
+    /// SQLite: how long a token check's answer may be reused without a write to its user
+    /// (`TOKEN_CHECK_MAX_AGE_MS`; 0 = read every time). See `store/sqlite/token_checks.rs`.
+    pub token_check_max_age_ms: u64,
     pub metrics_token: Option<Secret<String>>,
     /// Outgoing mail for admin broadcasts (`SMTP_URL`, `SMTP_FROM`); `None`: email is off.
     pub smtp: Option<SmtpConfig>,
@@ -409,6 +412,7 @@ impl Config {
             cors_origins: parse_cors(non_empty(lookup, "CORS_ORIGINS"))?,
             request_size_limit_bytes: (request_size_limit_mb * 1024 * 1024) as usize,
             request_timeout_seconds: number(lookup, "REQUEST_TIMEOUT_SECONDS", 30u64, 1, 3600)?,
+            token_check_max_age_ms: number(lookup, "TOKEN_CHECK_MAX_AGE_MS", 1000u64, 0, 600_000)?,
             metrics_token: non_empty(lookup, "METRICS_TOKEN").map(Secret::new),
             smtp: smtp::parse_smtp(
                 non_empty(lookup, "SMTP_URL"),

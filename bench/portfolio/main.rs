@@ -147,9 +147,14 @@ async fn main() {
     let timeout = Duration::from_secs(30);
     for &n in args.sizes.iter().filter(|_| !args.mongodb_only) {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = amarktai::store::sqlite::open(dir.path(), timeout, true)
-            .await
-            .expect("sqlite");
+        let store = amarktai::store::sqlite::open(
+            dir.path(),
+            timeout,
+            true,
+            std::time::Duration::from_secs(1),
+        )
+        .await
+        .expect("sqlite");
         run("sqlite", store, n, args.iterations).await;
     }
     let Ok(url) = std::env::var("MONGODB_URL") else {

@@ -76,7 +76,10 @@ async fn open_store(server: &Server) -> Result<Store> {
     let timeout = Duration::from_secs(30);
     let store = match (&server.mongo_url, &server.mongo_db) {
         (Some(url), Some(db)) => amarktai::store::mongo::open(url, db, timeout, false).await,
-        _ => amarktai::store::sqlite::open(server.data_dir.path(), timeout, false).await,
+        _ => {
+            let max_age = std::time::Duration::from_secs(1);
+            amarktai::store::sqlite::open(server.data_dir.path(), timeout, false, max_age).await
+        }
     };
     store.map_err(|e| anyhow::anyhow!("open the server's store: {e}"))
 }

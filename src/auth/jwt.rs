@@ -33,6 +33,12 @@ pub struct Claims {
 }
 
 impl Claims {
+    /// The last moment (Unix seconds) this token is accepted: its expiry plus the clock-skew
+    /// leeway. A revocation must be kept at least until then.
+    pub fn accepted_until(&self) -> i64 {
+        self.exp.saturating_add(LEEWAY_SECONDS)
+    }
+
     /// The subject: `sub`, or the legacy `user_id` claim.
     pub fn subject(&self) -> Option<&str> {
         self.sub
@@ -386,6 +392,22 @@ mod tests {
             keys.verify_access(&token, now).unwrap();
         }
         assert!(keys.lock_verified().len() <= MAX_VERIFIED);
+    }
+
+    #[test]
+    fn accepted_until_is_the_last_second_the_clock_check_passes() {
+        // Logout keeps a revocation until `accepted_until`; it must cover every accepted second.
+        let keys = JwtKeys::new(SECRET);
+        let issued = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let (token, claims) = keys
+            .issue_access(&user(), issued, Duration::minutes(5))
+            .unwrap();
+        let last = DateTime::from_timestamp(claims.accepted_until(), 0).unwrap();
+        assert!(keys.verify_access(&token, last).is_ok());
+        assert_eq!(
+            keys.verify_access(&token, last + Duration::seconds(1)),
+            Err(TokenError::Expired)
+        );
     }
 
     #[test]

@@ -256,7 +256,9 @@ pub async fn logout(
     let now = state.clock.now();
     let user_id = claims.subject().unwrap_or_default();
     if !claims.jti.is_empty() {
-        let expires = chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or(now);
+        // Kept while the token could still pass the expiry check (exp + leeway), or the purge
+        // of expired revocations would let it in again for those last seconds.
+        let expires = chrono::DateTime::from_timestamp(claims.accepted_until(), 0).unwrap_or(now);
         state
             .store
             .tokens

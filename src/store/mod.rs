@@ -137,7 +137,10 @@ pub async fn connect_with(
     loop {
         let result = match &config.mongodb_url {
             Some(url) => mongo::open(url.expose(), &config.mongodb_db, timeout, migrate).await,
-            None => sqlite::open(&config.data_dir, timeout, migrate).await,
+            None => {
+                let max_age = Duration::from_millis(config.token_check_max_age_ms);
+                sqlite::open(&config.data_dir, timeout, migrate, max_age).await
+            }
         };
         match result {
             Ok(store) => return Ok(store),
@@ -160,8 +163,9 @@ pub async fn connect_with(
 
 impl Store {
     /// Deletes a user and everything they own, in every collection (audit entries are kept).
-    /// Children first, the user row last, so a failure part-way leaves the account visible
-    /// (and the delete can simply be repeated) rather than orphaned data.
+    /// Children first, then the user row, then its tokens, so a failure part-way leaves the
+    /// account visible (and the delete can simply be repeated) rather than orphaned data, and
+    /// never a live account whose logged-out tokens work again.
     pub async fn delete_user_cascade(&self, user_id: &str) -> StoreResult<serde_json::Value> {
         let keys = self.keys.delete_for_user(user_id).await?;
         let dashboard = self.dashboard.delete_for_user(user_id).await?;
@@ -174,8 +178,10 @@ impl Store {
         let ledger = self.ledger.delete_for_user(user_id).await?;
         let bots = self.bots.delete_for_user(user_id).await?;
         let settings = self.settings.delete_for_user(user_id).await?;
-        let tokens = self.tokens.delete_for_user(user_id).await?;
+        // The user row before its tokens: while the user exists, its revoked tokens must stay
+        // revoked (deleting them first would let a logged-out token in again until the row goes).
         let user = self.users.delete(user_id).await?;
+        let tokens = self.tokens.delete_for_user(user_id).await?;
         Ok(serde_json::json!({
             "api_keys": keys, "dashboard": dashboard, "live_orders": live_orders, "funding_plans": funding_plans, "alerts": alerts, "chat_messages": chat_messages, "orders": orders, "trades": trades, "ledger": ledger, "bots": bots, "settings": settings, "tokens": tokens, "user": user,
         }))

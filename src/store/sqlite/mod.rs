@@ -39,8 +39,14 @@ use super::{Store, StoreAdmin, StoreError, StoreResult};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
-/// Opens (creating if needed) `<data_dir>/amarktai.db` and applies migrations.
-pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreResult<Store> {
+/// Opens (creating if needed) `<data_dir>/amarktai.db` and applies migrations. A token check's
+/// answer is reused for at most `token_check_max_age` without a write to its user (zero: never).
+pub async fn open(
+    data_dir: &Path,
+    timeout: Duration,
+    migrate: bool,
+    token_check_max_age: Duration,
+) -> StoreResult<Store> {
     std::fs::create_dir_all(data_dir).map_err(|e| {
         StoreError::Unavailable(format!("cannot create {}: {e}", data_dir.display()))
     })?;
@@ -65,11 +71,8 @@ pub async fn open(data_dir: &Path, timeout: Duration, migrate: bool) -> StoreRes
         .map_err(map_err)?;
     let direct = Arc::new(direct::DirectReader::open(&path)?);
     // Beside the database like its `-wal` and `-shm`: shared by every process on this file.
-    let epochs = user_epochs::UserEpochs::open(&data_dir.join("amarktai.db-users"))?;
-    let checks = Arc::new(token_checks::TokenChecks::new(
-        epochs,
-        token_checks::MAX_AGE,
-    ));
+    let epochs = user_epochs::UserEpochs::open(&data_dir.join("amarktai.db-users"), &path)?;
+    let checks = Arc::new(token_checks::TokenChecks::new(epochs, token_check_max_age));
     let admin = Arc::new(SqliteAdmin {
         pool: pool.clone(),
         direct: direct.clone(),

@@ -2,11 +2,12 @@
 //! with every write that could change one run to completion and announced to all processes.
 //!
 //! An answer is reused only while the user's counter in `user_epochs` still holds the value noted
-//! before the answer was read, and for at most `MAX_AGE`. Every write this code makes to a user's
-//! row or revoked tokens bumps the counter after it commits (`write`), in this process or any
-//! other on the same file, so a logout, block, password change or deletion is refused by the
-//! very next request everywhere. The age limit only matters for changes made outside the server
-//! (an operator's `UPDATE users ...` in the `sqlite3` shell): they are seen within `MAX_AGE`.
+//! before the answer was read, and for at most `TOKEN_CHECK_MAX_AGE_MS` (1 s by default). Every
+//! write this code makes to a user's row or revoked tokens bumps the counter after it commits
+//! (`write`), in this process or any other on the same file, so a logout, block, password change or deletion is refused by the
+//! very next request everywhere. The age limit only matters for changes that skip this code:
+//! an operator's `UPDATE users ...` in the `sqlite3` shell, a server of an older build on the
+//! same file, or a process killed between its commit and its bump; they are seen within it.
 //! Only "found" answers are kept; an unknown user or a revoked token is read every time.
 
 use std::collections::HashMap;
@@ -18,8 +19,6 @@ use super::user_epochs::UserEpochs;
 use crate::domain::user::User;
 use crate::store::{StoreError, StoreResult};
 
-/// How long an answer may be reused without a write to its user.
-pub(crate) const MAX_AGE: Duration = Duration::from_secs(1);
 /// Answers kept at most (one per token in use); past it, stale ones go, then all.
 const MAX_KEPT: usize = 10_000;
 
@@ -71,7 +70,7 @@ impl TokenChecks {
 
     /// Keeps a fresh answer, tagged with the counter noted before it was read.
     pub(crate) fn keep(&self, jti: &str, epoch: u64, user: &User) {
-        if jti.is_empty() {
+        if jti.is_empty() || self.max_age.is_zero() {
             return;
         }
         let mut kept = self.lock();
@@ -101,15 +100,23 @@ impl TokenChecks {
         T: Send + 'static,
         F: Future<Output = StoreResult<T>> + Send + 'static,
     {
-        let checks = Arc::clone(self);
-        let user_id = user_id.to_owned();
+        let announce = Announce {
+            checks: Arc::clone(self),
+            user_id: user_id.to_owned(),
+        };
         tokio::spawn(async move {
-            let result = write.await;
-            checks.epochs.bump(&user_id);
-            result
+            // Bumped when `announce` drops: after the write, and also if the task panics or is
+            // dropped by a shutting-down runtime (the database may still commit it).
+            let _announce = announce;
+            write.await
         })
         .await
         .map_err(|e| StoreError::Other(format!("user write did not finish: {e}")))?
+    }
+
+    #[cfg(test)]
+    fn epoch(&self, user_id: &str) -> u64 {
+        self.epochs.current(user_id)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, Kept>> {
@@ -117,6 +124,18 @@ impl TokenChecks {
         self.kept
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Bumps the user's counter when dropped (see `TokenChecks::write`).
+struct Announce {
+    checks: Arc<TokenChecks>,
+    user_id: String,
+}
+
+impl Drop for Announce {
+    fn drop(&mut self) {
+        self.checks.epochs.bump(&self.user_id);
     }
 }
 
@@ -144,7 +163,8 @@ mod tests {
     }
 
     fn checks(dir: &tempfile::TempDir, max_age: Duration) -> Arc<TokenChecks> {
-        let epochs = UserEpochs::open(&dir.path().join("users")).unwrap();
+        let path = dir.path().join("users");
+        let epochs = UserEpochs::open(&path, &path).unwrap();
         Arc::new(TokenChecks::new(epochs, max_age))
     }
 
@@ -218,6 +238,61 @@ mod tests {
         assert_eq!(kept(checks.lookup("u1", "t1")).first_name, "Ann");
         std::thread::sleep(Duration::from_millis(60));
         read_epoch(checks.lookup("u1", "t1"));
+    }
+
+    #[tokio::test]
+    async fn a_write_whose_caller_stopped_waiting_is_still_announced() {
+        let dir = tempfile::tempdir().unwrap();
+        let checks = checks(&dir, Duration::from_secs(60));
+        let before = checks.epoch("u1");
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+        let (finish_tx, finish_rx) = tokio::sync::oneshot::channel::<()>();
+        let call = checks.write("u1", async move {
+            let _ = started_tx.send(());
+            let _ = finish_rx.await;
+            Ok(())
+        });
+        // The caller gives up while the write is under way (a client that went away).
+        let gave_up = tokio::time::timeout(Duration::from_millis(50), async {
+            tokio::join!(call, async {
+                let _ = started_rx.await;
+            })
+        })
+        .await;
+        assert!(gave_up.is_err(), "the write should still be running");
+        assert_eq!(
+            checks.epoch("u1"),
+            before,
+            "not announced before it finished"
+        );
+        finish_tx.send(()).unwrap();
+        for _ in 0..100 {
+            if checks.epoch("u1") == before + 1 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the abandoned write was never announced");
+    }
+
+    #[tokio::test]
+    async fn a_write_that_panics_is_still_announced() {
+        let dir = tempfile::tempdir().unwrap();
+        let checks = checks(&dir, Duration::from_secs(60));
+        let before = checks.epoch("u1");
+        let result: StoreResult<()> = checks.write("u1", async { panic!("write blew up") }).await;
+        assert!(result.is_err());
+        assert_eq!(checks.epoch("u1"), before + 1);
+    }
+
+    #[test]
+    fn a_zero_age_keeps_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let checks = checks(&dir, Duration::ZERO);
+        let epoch = read_epoch(checks.lookup("u1", "t1"));
+        checks.keep("t1", epoch, &user("u1", "Ann"));
+        read_epoch(checks.lookup("u1", "t1"));
+        assert!(checks.lock().is_empty());
     }
 
     #[test]

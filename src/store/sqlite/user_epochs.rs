@@ -22,9 +22,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::store::{StoreError, StoreResult};
 
-/// Counters in the file; 512 x 8 bytes is one page.
+/// Words in the file; 512 x 8 bytes is one page. Word 0 names the layout, the rest are counters.
 const SLOTS: usize = 512;
 const FILE_LEN: usize = SLOTS * std::mem::size_of::<u64>();
+/// Word 0 of a file in this layout (512 words, FNV-1a slots): "AMKUSR01". A build that changes
+/// the layout must change it, so processes of two layouts never share a file unknowingly.
+const LAYOUT: u64 = u64::from_le_bytes(*b"AMKUSR01");
 
 pub(crate) struct UserEpochs {
     slots: NonNull<AtomicU64>,
@@ -38,7 +41,9 @@ unsafe impl Sync for UserEpochs {}
 impl UserEpochs {
     /// Maps `path`, creating it (zeroed, 4 KiB) if needed. Processes that open it at the same
     /// time agree: the length is only ever raised to the same size, which keeps what is there.
-    pub(crate) fn open(path: &Path) -> StoreResult<UserEpochs> {
+    /// Run as root (an operator's `amarktai create-admin`), the file gets the owner of
+    /// `database`, as SQLite does for its `-wal` and `-shm`, so the service can still open it.
+    pub(crate) fn open(path: &Path, database: &Path) -> StoreResult<UserEpochs> {
         let fail = |what: &str, e: std::io::Error| {
             StoreError::Unavailable(format!("{what} {}: {e}", path.display()))
         };
@@ -49,6 +54,14 @@ impl UserEpochs {
             .truncate(false)
             .open(path)
             .map_err(|e| fail("cannot open", e))?;
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            use std::os::unix::fs::MetadataExt as _;
+            if let Ok(owner) = std::fs::metadata(database) {
+                std::os::unix::fs::fchown(&file, Some(owner.uid()), Some(owner.gid()))
+                    .map_err(|e| fail("cannot hand to the database's owner", e))?;
+            }
+        }
         let len = file.metadata().map_err(|e| fail("cannot stat", e))?.len();
         if len < FILE_LEN as u64 {
             file.set_len(FILE_LEN as u64)
@@ -72,11 +85,29 @@ impl UserEpochs {
         // mmap returns page-aligned memory, so every slot is 8-byte aligned.
         let slots = NonNull::new(base.cast::<AtomicU64>())
             .ok_or_else(|| fail("cannot map", std::io::Error::other("null mapping")))?;
-        Ok(UserEpochs { slots })
+        let epochs = UserEpochs { slots };
+        // A new (zeroed) file gets the layout word; any other value is a file this build cannot
+        // share counters through.
+        // SAFETY: word 0 is inside the mapping.
+        let layout = unsafe { &*epochs.slots.as_ptr() };
+        match layout.compare_exchange(0, LAYOUT, Ordering::SeqCst, Ordering::SeqCst) {
+            Ok(_) => {}
+            Err(found) if found == LAYOUT => {}
+            Err(_) => {
+                return Err(fail(
+                    "unknown layout in",
+                    std::io::Error::other(
+                        "made by another build; stop every server on this database and delete it",
+                    ),
+                ))
+            }
+        }
+        Ok(epochs)
     }
 
     fn slot(&self, user_id: &str) -> &AtomicU64 {
-        let index = (fnv1a(user_id.as_bytes()) % SLOTS as u64) as usize;
+        // Word 0 is the layout; users hash onto the other 511.
+        let index = 1 + (fnv1a(user_id.as_bytes()) % (SLOTS as u64 - 1)) as usize;
         // SAFETY: index < SLOTS and the mapping holds SLOTS counters for as long as `self`.
         unsafe { &*self.slots.as_ptr().add(index) }
     }
@@ -122,8 +153,8 @@ mod tests {
         // Two mappings of one file behave as two processes do: same physical page.
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("users");
-        let a = UserEpochs::open(&path).unwrap();
-        let b = UserEpochs::open(&path).unwrap();
+        let a = UserEpochs::open(&path, &path).unwrap();
+        let b = UserEpochs::open(&path, &path).unwrap();
         assert_eq!(std::fs::metadata(&path).unwrap().len(), FILE_LEN as u64);
         let before = b.current("user-1");
         a.bump("user-1");
@@ -139,22 +170,55 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("users");
         {
-            let a = UserEpochs::open(&path).unwrap();
+            let a = UserEpochs::open(&path, &path).unwrap();
             a.bump("someone");
             a.bump("someone");
         }
-        let again = UserEpochs::open(&path).unwrap();
+        let again = UserEpochs::open(&path, &path).unwrap();
         assert_eq!(again.current("someone"), 2);
         drop(again);
 
         // A file cut short by hand is brought back to full size; the bytes present are kept.
         let short = dir.path().join("short");
-        std::fs::write(&short, 5u64.to_ne_bytes()).unwrap();
-        let epochs = UserEpochs::open(&short).unwrap();
+        let mut bytes = LAYOUT.to_ne_bytes().to_vec();
+        bytes.extend(7u64.to_ne_bytes());
+        std::fs::write(&short, bytes).unwrap();
+        let epochs = UserEpochs::open(&short, &short).unwrap();
         assert_eq!(std::fs::metadata(&short).unwrap().len(), FILE_LEN as u64);
-        // SAFETY: slot 0 exists; reading it directly checks the existing bytes were kept.
-        let first = unsafe { &*epochs.slots.as_ptr() }.load(Ordering::SeqCst);
-        assert_eq!(first, 5);
+        // SAFETY: word 1 exists; reading it directly checks the existing bytes were kept.
+        let first = unsafe { &*epochs.slots.as_ptr().add(1) }.load(Ordering::SeqCst);
+        assert_eq!(first, 7);
+    }
+
+    #[test]
+    fn run_as_root_the_file_belongs_to_the_database_owner() {
+        use std::os::unix::fs::MetadataExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let database = dir.path().join("amarktai.db");
+        std::fs::write(&database, b"").unwrap();
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        if root {
+            std::os::unix::fs::chown(&database, Some(4321), Some(4322)).unwrap();
+        }
+        let path = dir.path().join("amarktai.db-users");
+        let _epochs = UserEpochs::open(&path, &database).unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        if root {
+            assert_eq!((meta.uid(), meta.gid()), (4321, 4322));
+        } else {
+            // Not root: the file is ours, like the database we just made.
+            assert_eq!(meta.uid(), std::fs::metadata(&database).unwrap().uid());
+        }
+    }
+
+    #[test]
+    fn a_file_of_another_layout_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("users");
+        std::fs::write(&path, u64::from_le_bytes(*b"AMKUSR99").to_ne_bytes()).unwrap();
+        let err = UserEpochs::open(&path, &path).err().expect("refused");
+        assert!(err.to_string().contains("unknown layout"), "{err}");
     }
 
     #[test]
@@ -181,7 +245,8 @@ mod tests {
     #[test]
     fn an_unopenable_path_is_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();
-        let err = UserEpochs::open(&dir.path().join("missing").join("users"))
+        let missing = dir.path().join("missing").join("users");
+        let err = UserEpochs::open(&missing, &missing)
             .err()
             .expect("no such directory");
         assert!(err.to_string().contains("cannot open"), "{err}");
